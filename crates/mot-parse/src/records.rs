@@ -110,6 +110,13 @@ impl Records {
         self.lines.offset()
     }
 
+    /// Bytes of the line last returned by [`Records::next_record`], without
+    /// its terminator. Lets a caller keep the raw text of a record it
+    /// rejects for its own reasons.
+    pub fn last_line(&self) -> &[u8] {
+        &self.line
+    }
+
     /// Lines read so far, blank and rejected ones included.
     pub fn lines_read(&self) -> u64 {
         self.lines.next_number() - 1

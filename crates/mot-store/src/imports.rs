@@ -192,8 +192,8 @@ impl Store {
     /// until loaded, and returns their rows in member order.
     ///
     /// A member already known keeps its state, unless its size or CRC-32
-    /// changed: then the file is new content under an old name, and the
-    /// member goes back to `downloaded` to be loaded again.
+    /// changed (new content under an old name) or it was superseded by a
+    /// later bulk: then it goes back to `downloaded` to be loaded again.
     ///
     /// # Errors
     ///
@@ -287,6 +287,21 @@ impl Store {
         )
         .await
         .map_err(|e| Error::database("marking a member as failed", e))
+    }
+
+    /// Forgets an earlier failure to open `archive` as a whole, once it opens.
+    ///
+    /// # Errors
+    ///
+    /// Fails on a database error.
+    pub async fn clear_unreadable(&self, archive: &str) -> Result<()> {
+        let mut conn = self.conn().await?;
+        conn.exec_drop(
+            "DELETE FROM import_log WHERE archive = ? AND member = ''",
+            (archive,),
+        )
+        .await
+        .map_err(|e| Error::database("clearing an earlier open failure", e))
     }
 
     /// Empties the three data tables and marks every member loaded so far

@@ -43,8 +43,9 @@ impl Store {
     /// Fails when a statement fails, or when the database records a version
     /// newer than this build knows.
     pub async fn migrate(&self) -> Result<Vec<u32>> {
+        let database = self.database_name().await?;
         let mut conn = self.conn().await?;
-        let lock_name = format!("mot_migrate_{}", self.database_name().await?);
+        let lock_name = format!("mot_migrate_{database}");
         let locked: Option<i64> = conn
             .exec_first("SELECT GET_LOCK(?, ?)", (&lock_name, LOCK_WAIT_SECONDS))
             .await
