@@ -1,0 +1,212 @@
+//! Decoding one member on a thread of its own and cutting it into batches
+//! for the store.
+
+use std::sync::Arc;
+
+use mot_model::Modification;
+use mot_parse::{LineError, Member, ReadOptions, RecordError, Records, Source};
+use mot_store::{BulkBatch, DeltaBatch, DeltaLine, Provenance, Reject, RowBatch, vehicle_id};
+use tokio::sync::mpsc::Sender;
+
+/// Limits on one batch, which is also one transaction.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchLimits {
+    /// Most vehicles per batch (`BATCH_SIZE`).
+    pub vehicles: usize,
+    /// Most encoded bytes per batch, across the three tables.
+    pub bytes: usize,
+    /// Most rows per batch, across the three tables.
+    pub rows: u64,
+}
+
+/// What a decoding thread sends to the writer.
+pub enum Message<B> {
+    /// A batch ready to write.
+    Batch(B),
+    /// The member could not be read to its end.
+    Failed(mot_parse::Error),
+    /// The member was read to its end; the number of lines it has.
+    Done(u64),
+}
+
+fn reject_from(error: LineError) -> Reject {
+    Reject {
+        line: error.location.line,
+        byte_offset: error.location.byte_offset,
+        reason: error.reason,
+        raw: error.raw,
+        length: error.length,
+    }
+}
+
+fn reject_record(
+    records: &Records,
+    line: u64,
+    byte_offset: u64,
+    reason: String,
+    max_raw: usize,
+) -> Reject {
+    let raw = records.last_line();
+    Reject {
+        line,
+        byte_offset,
+        reason,
+        raw: raw[..raw.len().min(max_raw)].to_vec(),
+        length: raw.len() as u64,
+    }
+}
+
+/// Decodes a bulk member into [`BulkBatch`]es. Runs on a blocking thread.
+pub fn decode_bulk(
+    source: Arc<Source>,
+    member: Member,
+    import_id: u64,
+    read: ReadOptions,
+    limits: BatchLimits,
+    tx: Sender<Message<BulkBatch>>,
+) {
+    let mut records = match source.records(&member, &read) {
+        Ok(records) => records,
+        Err(error) => {
+            let _ = tx.blocking_send(Message::Failed(error));
+            return;
+        }
+    };
+    let mut rows = RowBatch::new();
+    let mut rejects = Vec::new();
+    let mut vehicles = 0;
+    let mut first_line = 1;
+
+    while let Some(result) = records.next_record() {
+        match result {
+            Ok(record) => {
+                let provenance = Provenance {
+                    import_id,
+                    line: record.line,
+                };
+                let (line, offset) = (record.line, record.byte_offset);
+                match rows.push_vehicle(vehicle_id(provenance), provenance, &record.vehicle) {
+                    Ok(()) => vehicles += 1,
+                    Err(unstorable) => {
+                        let reason = unstorable.to_string();
+                        rejects.push(reject_record(
+                            &records,
+                            line,
+                            offset,
+                            reason,
+                            read.max_raw_bytes,
+                        ));
+                    }
+                }
+            }
+            Err(RecordError::Line(error)) => rejects.push(reject_from(error)),
+            Err(RecordError::Member(error)) => {
+                let _ = tx.blocking_send(Message::Failed(error));
+                return;
+            }
+        }
+        let full = vehicles >= limits.vehicles
+            || rows.bytes() >= limits.bytes
+            || rows.rows() >= limits.rows;
+        if full {
+            let last_line = records.lines_read();
+            let batch = BulkBatch {
+                rows: std::mem::take(&mut rows),
+                rejects: std::mem::take(&mut rejects),
+                first_line,
+                last_line,
+            };
+            if tx.blocking_send(Message::Batch(batch)).is_err() {
+                return;
+            }
+            vehicles = 0;
+            first_line = last_line + 1;
+        }
+    }
+
+    let last_line = records.lines_read();
+    if !rows.is_empty() || !rejects.is_empty() {
+        let batch = BulkBatch {
+            rows,
+            rejects,
+            first_line,
+            last_line,
+        };
+        if tx.blocking_send(Message::Batch(batch)).is_err() {
+            return;
+        }
+    }
+    let _ = tx.blocking_send(Message::Done(last_line));
+}
+
+/// Decodes a delta member into [`DeltaBatch`]es. Runs on a blocking thread.
+pub fn decode_delta(
+    source: Arc<Source>,
+    member: Member,
+    read: ReadOptions,
+    limits: BatchLimits,
+    tx: Sender<Message<DeltaBatch>>,
+) {
+    let mut records = match source.records(&member, &read) {
+        Ok(records) => records,
+        Err(error) => {
+            let _ = tx.blocking_send(Message::Failed(error));
+            return;
+        }
+    };
+    let mut batch = DeltaBatch::default();
+
+    while let Some(result) = records.next_record() {
+        match result {
+            Ok(record) => {
+                let (line, offset) = (record.line, record.byte_offset);
+                match check_delta_line(&record.vehicle) {
+                    Ok(()) => batch.lines.push(DeltaLine {
+                        line,
+                        byte_offset: offset,
+                        vehicle: record.vehicle.into_owned(),
+                    }),
+                    Err(reason) => batch.rejects.push(reject_record(
+                        &records,
+                        line,
+                        offset,
+                        reason,
+                        read.max_raw_bytes,
+                    )),
+                }
+            }
+            Err(RecordError::Line(error)) => batch.rejects.push(reject_from(error)),
+            Err(RecordError::Member(error)) => {
+                let _ = tx.blocking_send(Message::Failed(error));
+                return;
+            }
+        }
+        if batch.lines.len() >= limits.vehicles.min(5_000) {
+            batch.last_line = records.lines_read();
+            if tx
+                .blocking_send(Message::Batch(std::mem::take(&mut batch)))
+                .is_err()
+            {
+                return;
+            }
+        }
+    }
+
+    let last_line = records.lines_read();
+    if !batch.lines.is_empty() || !batch.rejects.is_empty() {
+        batch.last_line = last_line;
+        if tx.blocking_send(Message::Batch(batch)).is_err() {
+            return;
+        }
+    }
+    let _ = tx.blocking_send(Message::Done(last_line));
+}
+
+fn check_delta_line(vehicle: &mot_model::Vehicle<'_>) -> Result<(), String> {
+    if let Some(Modification::Other(other)) = &vehicle.modification {
+        return Err(format!(
+            "unknown modification {other:?}; expected CREATED, UPDATED or DELETED"
+        ));
+    }
+    mot_store::check_record(vehicle).map_err(|e| e.to_string())
+}

@@ -1,0 +1,8 @@
+//! The `mot` command's building blocks, public so that integration tests
+//! and benchmarks drive the same code as the binary.
+
+pub mod db;
+pub mod decode;
+pub mod inputs;
+pub mod load;
+pub mod status;

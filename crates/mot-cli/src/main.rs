@@ -1,0 +1,298 @@
+//! `mot`: keeps a MySQL or MariaDB database in step with the DVSA MOT
+//! History bulk data.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use mot_cli::db::DbArgs;
+use mot_cli::decode::BatchLimits;
+use mot_cli::inputs::KindChoice;
+use mot_cli::load::{self, LoadOptions, LoadReport, Outcome};
+use mot_store::LoadMethod;
+use tracing_subscriber::EnvFilter;
+
+/// Exit status when every file was handled.
+const EXIT_OK: u8 = 0;
+/// Exit status when some file failed or had more rejects than allowed.
+const EXIT_FAILED: u8 = 1;
+/// Exit status for a usage or configuration error.
+const EXIT_USAGE: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mot",
+    version,
+    about = "Keep a MySQL or MariaDB database in step with the DVSA MOT History data",
+    after_help = "Exit status: 0 when everything was handled, 1 when a file failed or had more \
+                  rejected lines than allowed, 2 for a usage or configuration error."
+)]
+struct Cli {
+    #[command(flatten)]
+    db: DbArgs,
+
+    /// Print more detail: -v for debug, -vv for trace. RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+
+    /// Print only warnings and errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create or upgrade the database schema.
+    Migrate,
+
+    /// Load bulk and delta files (zip archives, .json.gz or NDJSON).
+    Load(LoadArgs),
+
+    /// Show each file's state and row counts.
+    Status {
+        /// Print JSON for scripts instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// Write generated bulk and delta archives in the real layout, and print
+    /// the row counts a correct load must end with.
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct LoadArgs {
+    /// Files or folders to load. A folder gives the files directly inside it.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+
+    /// Vehicles per batch; each batch is one transaction. Batches also stop
+    /// at 8 MiB of rows and at 50,000 rows, whichever comes first.
+    #[arg(long, env = "BATCH_SIZE", default_value_t = 2_000, value_parser = clap::value_parser!(u32).range(1..))]
+    batch_size: u32,
+
+    /// Bulk members loaded at once, each decoded on its own thread.
+    #[arg(long, short = 'j', default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+    jobs: u16,
+
+    /// How to tell bulk files from deltas: by name (auto), or force one.
+    #[arg(long, value_enum, default_value = "auto")]
+    kind: KindChoice,
+
+    /// Empty the vehicle tables and load the given bulk from scratch.
+    #[arg(long)]
+    replace: bool,
+
+    /// Fail a member that has more rejected lines than this.
+    #[arg(long)]
+    max_rejects: Option<u64>,
+
+    /// How rows reach the server: LOAD DATA LOCAL INFILE when allowed
+    /// (auto), always LOAD DATA, or multi-row INSERT.
+    #[arg(long, value_enum, default_value = "auto")]
+    load_method: MethodChoice,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum MethodChoice {
+    Auto,
+    LoadData,
+    Insert,
+}
+
+impl From<MethodChoice> for LoadMethod {
+    fn from(choice: MethodChoice) -> Self {
+        match choice {
+            MethodChoice::Auto => LoadMethod::Auto,
+            MethodChoice::LoadData => LoadMethod::LoadData,
+            MethodChoice::Insert => LoadMethod::Insert,
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+struct GenerateArgs {
+    /// Folder to write the archives into; created if missing.
+    #[arg(long, default_value = "generated")]
+    out: PathBuf,
+
+    /// Vehicles in the bulk archive.
+    #[arg(long, default_value_t = 10_000)]
+    vehicles: u64,
+
+    /// Delta archives, dated one day apart from the bulk's date.
+    #[arg(long, default_value_t = 3)]
+    deltas: usize,
+
+    /// Members (`_N.json.gz` entries) in the bulk archive.
+    #[arg(long, default_value_t = 4)]
+    members: usize,
+
+    /// Seed; the same seed writes the same bytes.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+
+    /// Add invalid lines, each counted as one expected reject.
+    #[arg(long)]
+    bad_lines: bool,
+
+    /// Print the expected counts as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose, cli.quiet);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => ExitCode::from(code),
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+fn init_logging(verbose: u8, quiet: bool) {
+    let default = match (quiet, verbose) {
+        (true, _) => "warn",
+        (false, 0) => "info",
+        (false, 1) => {
+            "info,mot_cli=debug,mot_store=debug,mot_parse=debug,dvla_client=debug,mot=debug"
+        }
+        (false, _) => "trace,mysql_async=debug,hyper=info,h2=info,reqwest=debug",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+        .init();
+}
+
+async fn run(cli: Cli) -> Result<u8> {
+    match cli.command {
+        Command::Migrate => {
+            let store = cli.db.connect(LoadMethod::Auto, 1).await?;
+            let applied = store.migrate().await?;
+            if applied.is_empty() {
+                eprintln!("schema of {} is up to date", cli.db.describe());
+            } else {
+                eprintln!("applied migrations {applied:?} to {}", cli.db.describe());
+            }
+            Ok(EXIT_OK)
+        }
+        Command::Load(args) => run_load(&cli.db, args).await,
+        Command::Status { json } => {
+            let store = cli.db.connect(LoadMethod::Auto, 1).await?;
+            store.migrate().await?;
+            mot_cli::status::print(
+                &store,
+                cli.db.describe(),
+                json,
+                &mut std::io::stdout().lock(),
+            )
+            .await?;
+            Ok(EXIT_OK)
+        }
+        Command::Generate(args) => run_generate(args),
+    }
+}
+
+async fn run_load(db: &DbArgs, args: LoadArgs) -> Result<u8> {
+    let store = db
+        .connect(args.load_method.into(), usize::from(args.jobs) + 2)
+        .await?;
+    store.migrate().await?;
+    let options = LoadOptions {
+        limits: BatchLimits {
+            vehicles: args.batch_size as usize,
+            ..LoadOptions::default().limits
+        },
+        jobs: usize::from(args.jobs),
+        kind: args.kind,
+        replace: args.replace,
+        max_rejects: args.max_rejects,
+        ..LoadOptions::default()
+    };
+    let started = std::time::Instant::now();
+    let report = load::load(&store, &args.paths, &options).await?;
+    print_summary(&report, started.elapsed());
+    let counts = store.table_counts().await?;
+    eprintln!(
+        "database now holds {} vehicles, {} mot_tests, {} defects",
+        counts.vehicles, counts.mot_tests, counts.defects
+    );
+    Ok(if report.succeeded() {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    })
+}
+
+fn print_summary(report: &LoadReport, elapsed: std::time::Duration) {
+    for member in &report.members {
+        let name = if member.member.is_empty() {
+            member.archive.clone()
+        } else {
+            format!("{} {}", member.archive, member.member)
+        };
+        match &member.outcome {
+            Outcome::Loaded(_) => {}
+            Outcome::Skipped(reason) => tracing::debug!("skipped {name}: {reason}"),
+            Outcome::Waiting(reason) => eprintln!("not loaded: {name}: {reason}"),
+            Outcome::Failed(error) => eprintln!("FAILED: {name}: {error}"),
+        }
+    }
+    let summary = &report.summary;
+    let counts = summary.counts;
+    eprintln!(
+        "{} files: {} members loaded, {} skipped, {} failed in {:.1} s; wrote {} vehicles, {} tests, \
+         {} defects; deleted {} vehicles; rejected {} lines",
+        summary.files,
+        summary.members_loaded,
+        summary.members_skipped,
+        summary.members_failed,
+        elapsed.as_secs_f64(),
+        counts.vehicles,
+        counts.tests,
+        counts.defects,
+        counts.vehicles_deleted,
+        counts.rejects
+    );
+}
+
+fn run_generate(args: GenerateArgs) -> Result<u8> {
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let options = mot_fixtures::GenerateOptions {
+        vehicles: args.vehicles,
+        deltas: args.deltas,
+        members: args.members,
+        seed: args.seed,
+        bad_lines: args.bad_lines,
+        ..mot_fixtures::GenerateOptions::default()
+    };
+    let manifest = mot_fixtures::generate(&args.out, &options)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&manifest)?);
+    } else {
+        println!("{manifest}");
+    }
+    Ok(EXIT_OK)
+}

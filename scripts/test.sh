@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on this machine: makes sure a local database
+# server is up (installing MariaDB when none answers), then checks
+# formatting and lints, and runs every test, benchmarks included in their
+# quick test mode. Tests create and drop their own databases on the server
+# named by MOT_TEST_DATABASE_URL (default mysql://root@127.0.0.1:3306).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/ensure-db.sh
+
+echo "== cargo fmt --check" >&2
+cargo fmt --all --check
+
+echo "== cargo clippy" >&2
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "== cargo test" >&2
+cargo test --workspace --all-targets --locked
+cargo test --workspace --doc --locked
