@@ -2,6 +2,7 @@
 //! for the store.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 use mot_model::Modification;
 use mot_parse::{LineError, Member, ReadOptions, RecordError, Records, Source};
@@ -17,6 +18,46 @@ pub struct BatchLimits {
     pub bytes: usize,
     /// Most rows per batch, across the three tables.
     pub rows: u64,
+}
+
+/// Receives progress from a load, for progress bars or log lines.
+pub trait LoadProgress: Send + Sync {
+    /// A member starts decoding. `file_bytes` counts the bytes of its
+    /// `bytes` stored bytes read so far, and can be polled from any thread.
+    fn member_started(&self, archive: &str, member: &str, bytes: u64, file_bytes: Arc<AtomicU64>);
+
+    /// A member is done, loaded or not.
+    fn member_finished(&self, archive: &str, member: &str);
+}
+
+/// A shared [`LoadProgress`], or none.
+#[derive(Clone, Default)]
+pub struct Progress(pub Option<Arc<dyn LoadProgress>>);
+
+impl std::fmt::Debug for Progress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "Progress(Some(..))"
+        } else {
+            "Progress(None)"
+        })
+    }
+}
+
+impl Progress {
+    fn started(&self, source: &Source, member: &Member, records: &Records) {
+        if let Some(progress) = &self.0 {
+            let counter = records.file_bytes_counter();
+            progress.member_started(source.name(), &member.name, member.compressed_size, counter);
+        }
+    }
+
+    /// Reports that a member is done.
+    pub fn finished(&self, archive: &str, member: &str) {
+        if let Some(progress) = &self.0 {
+            progress.member_finished(archive, member);
+        }
+    }
 }
 
 /// What a decoding thread sends to the writer.
@@ -63,6 +104,7 @@ pub fn decode_bulk(
     import_id: u64,
     read: ReadOptions,
     limits: BatchLimits,
+    progress: Progress,
     tx: Sender<Message<BulkBatch>>,
 ) {
     let mut records = match source.records(&member, &read) {
@@ -72,6 +114,7 @@ pub fn decode_bulk(
             return;
         }
     };
+    progress.started(&source, &member, &records);
     let mut rows = RowBatch::new();
     let mut rejects = Vec::new();
     let mut vehicles = 0;
@@ -145,6 +188,7 @@ pub fn decode_delta(
     member: Member,
     read: ReadOptions,
     limits: BatchLimits,
+    progress: Progress,
     tx: Sender<Message<DeltaBatch>>,
 ) {
     let mut records = match source.records(&member, &read) {
@@ -154,6 +198,7 @@ pub fn decode_delta(
             return;
         }
     };
+    progress.started(&source, &member, &records);
     let mut batch = DeltaBatch::default();
 
     while let Some(result) = records.next_record() {

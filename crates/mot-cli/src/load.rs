@@ -13,7 +13,7 @@ use mot_store::{
     ArchiveEntry, ImportRecord, Kind, MemberEntry, MemberLoad, RowCounts, RunSummary, State, Store,
 };
 
-use crate::decode::{self, BatchLimits, Message};
+use crate::decode::{self, BatchLimits, Message, Progress};
 use crate::inputs::{self, KindChoice};
 
 /// Settings of a load run.
@@ -31,6 +31,8 @@ pub struct LoadOptions {
     pub max_rejects: Option<u64>,
     /// Limits applied while reading lines.
     pub read: ReadOptions,
+    /// Where progress goes.
+    pub progress: Progress,
 }
 
 impl Default for LoadOptions {
@@ -46,6 +48,7 @@ impl Default for LoadOptions {
             replace: false,
             max_rejects: None,
             read: ReadOptions::default(),
+            progress: Progress::default(),
         }
     }
 }
@@ -489,13 +492,14 @@ async fn load_member(
     let source = item.source.clone();
     let member = item.member.clone();
     let (read, limits, import_id) = (options.read.clone(), options.limits, item.record.id);
+    let progress = options.progress.clone();
     let thread = match item.record.kind {
         Kind::Bulk => std::thread::spawn(move || {
-            decode::decode_bulk(source, member, import_id, read, limits, tx_bulk)
+            decode::decode_bulk(source, member, import_id, read, limits, progress, tx_bulk)
         }),
-        Kind::Delta => {
-            std::thread::spawn(move || decode::decode_delta(source, member, read, limits, tx_delta))
-        }
+        Kind::Delta => std::thread::spawn(move || {
+            decode::decode_delta(source, member, read, limits, progress, tx_delta)
+        }),
     };
 
     let result = match item.record.kind {
@@ -524,6 +528,9 @@ async fn load_member(
     drop(rx_bulk);
     drop(rx_delta);
     let _ = thread.join();
+    options
+        .progress
+        .finished(&item.record.archive, &item.record.member);
     let lines = result?;
     Ok(load.finish(lines).await?)
 }

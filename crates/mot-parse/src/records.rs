@@ -1,6 +1,8 @@
 //! Decoding the lines of one member into records.
 
 use std::io::{BufRead, BufReader, Read};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use mot_model::Vehicle;
 
@@ -69,6 +71,7 @@ pub struct Records {
     location: Location,
     options: ReadOptions,
     finished: bool,
+    file_bytes: Arc<AtomicU64>,
 }
 
 impl Records {
@@ -76,6 +79,7 @@ impl Records {
         stream: Box<dyn Read + Send>,
         location: Location,
         options: &ReadOptions,
+        file_bytes: Arc<AtomicU64>,
     ) -> Result<Self, Error> {
         let mut reader = BufReader::with_capacity(BUFFER_BYTES, stream);
         let is_gzip = reader
@@ -102,7 +106,21 @@ impl Records {
             location,
             options: options.clone(),
             finished: false,
+            file_bytes,
         })
+    }
+
+    /// Bytes of the file read so far for this member, as stored (compressed),
+    /// read ahead of decoding by at most one buffer. Suits progress reports
+    /// against [`Member::compressed_size`](crate::Member).
+    pub fn file_bytes_read(&self) -> u64 {
+        self.file_bytes.load(Ordering::Relaxed)
+    }
+
+    /// A handle on the count behind [`Records::file_bytes_read`] that can be
+    /// read from another thread.
+    pub fn file_bytes_counter(&self) -> Arc<AtomicU64> {
+        self.file_bytes.clone()
     }
 
     /// Decompressed bytes read so far.

@@ -3,6 +3,8 @@
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use zip::{CompressionMethod, ZipArchive};
 
@@ -154,19 +156,24 @@ impl Source {
     ///
     /// Fails when the file cannot be opened again.
     pub fn records(&self, member: &Member, options: &ReadOptions) -> Result<Records, Error> {
-        let stream = self.member_stream(member)?;
+        let counter = Arc::new(AtomicU64::new(0));
+        let stream = self.member_stream(member, counter.clone())?;
         let location = Location {
             archive: self.name.clone(),
             member: member.name.clone(),
             line: 0,
             byte_offset: 0,
         };
-        Records::new(stream, location, options)
+        Records::new(stream, location, options, counter)
     }
 
     /// Opens the bytes of a member with the zip layer removed and its
     /// CRC-32 and size checked at the end.
-    fn member_stream(&self, member: &Member) -> Result<Box<dyn Read + Send>, Error> {
+    fn member_stream(
+        &self,
+        member: &Member,
+        counter: Arc<AtomicU64>,
+    ) -> Result<Box<dyn Read + Send>, Error> {
         let open_error = |source| Error::Open {
             path: self.path.clone(),
             source,
@@ -174,7 +181,11 @@ impl Source {
         let mut file = File::open(&self.path).map_err(open_error)?;
         file.seek(SeekFrom::Start(member.data_start))
             .map_err(open_error)?;
-        let raw = BufReader::with_capacity(256 * 1024, file).take(member.compressed_size);
+        let counted = Counted {
+            inner: file,
+            counter,
+        };
+        let raw = BufReader::with_capacity(256 * 1024, counted).take(member.compressed_size);
 
         Ok(match member.storage {
             Storage::WholeFile => Box::new(raw),
@@ -184,6 +195,20 @@ impl Source {
                 member,
             )),
         })
+    }
+}
+
+/// Counts the bytes read from the file, for progress reports.
+struct Counted<R> {
+    inner: R,
+    counter: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.counter.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
     }
 }
 

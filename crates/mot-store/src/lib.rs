@@ -35,6 +35,7 @@
 mod delta;
 mod error;
 mod imports;
+mod lock;
 mod member;
 mod migrate;
 mod report;
@@ -46,6 +47,7 @@ mod write;
 pub use delta::{DeltaBatch, DeltaLine};
 pub use error::{Error, Result};
 pub use imports::{ArchiveEntry, ImportRecord, Kind, MemberEntry, Reject, RowCounts, State};
+pub use lock::RunLock;
 pub use member::{BulkBatch, MemberLoad};
 pub use migrate::{MIGRATIONS, Migration};
 pub use report::{RunSummary, TableCounts};

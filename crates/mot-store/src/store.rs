@@ -67,6 +67,7 @@ pub struct ServerInfo {
 #[derive(Clone)]
 pub struct Store {
     pub(crate) pool: Pool,
+    pub(crate) opts: Opts,
     pub(crate) server: ServerInfo,
     use_load_data: Arc<AtomicBool>,
 }
@@ -98,7 +99,8 @@ impl Store {
             .setup(SESSION_SETUP.to_vec())
             .pool_opts(pool_opts)
             .stmt_cache_size(Some(64));
-        let pool = Pool::new(builder);
+        let opts = Opts::from(builder);
+        let pool = Pool::new(opts.clone());
 
         let mut conn = pool
             .get_conn()
@@ -122,6 +124,7 @@ impl Store {
         tracing::debug!(version = %server.version, use_load_data, "connected");
         Ok(Self {
             pool,
+            opts,
             server,
             use_load_data: Arc::new(AtomicBool::new(use_load_data)),
         })
