@@ -158,6 +158,7 @@ pub fn decode_bulk(
                 rejects: std::mem::take(&mut rejects),
                 first_line,
                 last_line,
+                file_bytes: records.file_bytes_read(),
             };
             if tx.blocking_send(Message::Batch(batch)).is_err() {
                 return;
@@ -174,6 +175,7 @@ pub fn decode_bulk(
             rejects,
             first_line,
             last_line,
+            file_bytes: records.file_bytes_read(),
         };
         if tx.blocking_send(Message::Batch(batch)).is_err() {
             return;
@@ -228,6 +230,7 @@ pub fn decode_delta(
         }
         if batch.lines.len() >= limits.vehicles.min(5_000) {
             batch.last_line = records.lines_read();
+            batch.file_bytes = records.file_bytes_read();
             if tx
                 .blocking_send(Message::Batch(std::mem::take(&mut batch)))
                 .is_err()
@@ -240,6 +243,7 @@ pub fn decode_delta(
     let last_line = records.lines_read();
     if !batch.lines.is_empty() || !batch.rejects.is_empty() {
         batch.last_line = last_line;
+        batch.file_bytes = records.file_bytes_read();
         if tx.blocking_send(Message::Batch(batch)).is_err() {
             return;
         }

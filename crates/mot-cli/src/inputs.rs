@@ -105,6 +105,22 @@ pub fn date_in_name(name: &str) -> Option<NaiveDate> {
     })
 }
 
+/// Moves `path` into `dir` (created if missing), replacing a file of the
+/// same name, and returns the new path. Falls back to copy and delete when
+/// `dir` is on another file system.
+pub fn move_file(path: &Path, dir: &Path) -> Result<PathBuf> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create folder {}", dir.display()))?;
+    let target = dir.join(file_name(path));
+    if std::fs::rename(path, &target).is_ok() {
+        return Ok(target);
+    }
+    std::fs::copy(path, &target)
+        .with_context(|| format!("cannot copy {} to {}", path.display(), target.display()))?;
+    std::fs::remove_file(path).with_context(|| format!("cannot remove {}", path.display()))?;
+    Ok(target)
+}
+
 /// Name of `path` without its directory.
 pub fn file_name(path: &Path) -> String {
     path.file_name().map_or_else(

@@ -5,4 +5,5 @@ pub mod db;
 pub mod decode;
 pub mod inputs;
 pub mod load;
+pub mod retry;
 pub mod status;

@@ -33,6 +33,9 @@ pub struct LoadOptions {
     pub read: ReadOptions,
     /// Where progress goes.
     pub progress: Progress,
+    /// Folder that files with a failed member are moved to, or `None` to
+    /// leave them in place.
+    pub failed_dir: Option<PathBuf>,
 }
 
 impl Default for LoadOptions {
@@ -49,6 +52,7 @@ impl Default for LoadOptions {
             max_rejects: None,
             read: ReadOptions::default(),
             progress: Progress::default(),
+            failed_dir: None,
         }
     }
 }
@@ -158,7 +162,33 @@ async fn load_inner(store: &Store, paths: &[PathBuf], options: &LoadOptions) -> 
 
     load_bulk(store, &work, options, &mut report).await;
     apply_deltas(store, &work, options, &mut report).await?;
+    if let Some(failed_dir) = &options.failed_dir {
+        quarantine(&files, &report, failed_dir);
+    }
     Ok(report)
+}
+
+/// Moves every file with a failed member into `failed_dir`, where
+/// `mot retry` finds it.
+fn quarantine(files: &[PathBuf], report: &LoadReport, failed_dir: &std::path::Path) {
+    for path in files {
+        let name = inputs::file_name(path);
+        let failed = report
+            .members
+            .iter()
+            .any(|m| m.archive == name && matches!(m.outcome, Outcome::Failed(_)));
+        if !failed {
+            continue;
+        }
+        match inputs::move_file(path, failed_dir) {
+            Ok(target) => {
+                tracing::warn!(file = %name, to = %target.display(), "moved to the failed folder; fix or replace it there and run `mot retry`")
+            }
+            Err(error) => {
+                tracing::error!(file = %name, error = %format!("{error:#}"), "could not move the file to the failed folder")
+            }
+        }
+    }
 }
 
 /// Opens each file and registers its members. A file that cannot be opened

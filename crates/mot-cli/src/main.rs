@@ -60,9 +60,43 @@ enum Command {
         json: bool,
     },
 
+    /// Load again the files in the failed folder. A file whose members all
+    /// load moves back to the download folder; the others stay.
+    Retry(RetryArgs),
+
+    /// Print rejected lines as JSON, one object per line.
+    Rejects {
+        /// Only lines of this archive (its file name).
+        #[arg(long)]
+        archive: Option<String>,
+
+        /// Most lines to print.
+        #[arg(long, default_value_t = 1_000)]
+        limit: u64,
+    },
+
     /// Write generated bulk and delta archives in the real layout, and print
     /// the row counts a correct load must end with.
     Generate(GenerateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct RetryArgs {
+    /// Folder holding the files that failed.
+    #[arg(long, env = "FAILED_DIR", default_value = "failed")]
+    failed_dir: PathBuf,
+
+    /// Folder a file moves to once all its members are loaded.
+    #[arg(long, env = "DOWNLOAD_DIR", default_value = "downloads")]
+    download_dir: PathBuf,
+
+    /// Vehicles per batch; each batch is one transaction.
+    #[arg(long, env = "BATCH_SIZE", default_value_t = 2_000, value_parser = clap::value_parser!(u32).range(1..))]
+    batch_size: u32,
+
+    /// Fail a member that has more rejected lines than this.
+    #[arg(long)]
+    max_rejects: Option<u64>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -91,6 +125,10 @@ struct LoadArgs {
     /// Fail a member that has more rejected lines than this.
     #[arg(long)]
     max_rejects: Option<u64>,
+
+    /// Folder that a file with a failed member is moved to, for `mot retry`.
+    #[arg(long, env = "FAILED_DIR", default_value = "failed")]
+    failed_dir: PathBuf,
 
     /// How rows reach the server: LOAD DATA LOCAL INFILE when allowed
     /// (auto), always LOAD DATA, or multi-row INSERT.
@@ -210,6 +248,13 @@ async fn run(cli: Cli) -> Result<u8> {
             .await?;
             Ok(EXIT_OK)
         }
+        Command::Retry(args) => run_retry(&cli.db, args).await,
+        Command::Rejects { archive, limit } => {
+            let store = cli.db.connect(LoadMethod::Auto, 1).await?;
+            store.migrate().await?;
+            print_rejects(&store, archive.as_deref(), limit).await?;
+            Ok(EXIT_OK)
+        }
         Command::Generate(args) => run_generate(args),
     }
 }
@@ -228,6 +273,7 @@ async fn run_load(db: &DbArgs, args: LoadArgs) -> Result<u8> {
         kind: args.kind,
         replace: args.replace,
         max_rejects: args.max_rejects,
+        failed_dir: Some(args.failed_dir),
         ..LoadOptions::default()
     };
     let started = std::time::Instant::now();
@@ -275,6 +321,57 @@ fn print_summary(report: &LoadReport, elapsed: std::time::Duration) {
         counts.vehicles_deleted,
         counts.rejects
     );
+}
+
+async fn run_retry(db: &DbArgs, args: RetryArgs) -> Result<u8> {
+    let store = db.connect(LoadMethod::Auto, 4).await?;
+    store.migrate().await?;
+    let options = LoadOptions {
+        limits: BatchLimits {
+            vehicles: args.batch_size as usize,
+            ..LoadOptions::default().limits
+        },
+        max_rejects: args.max_rejects,
+        ..LoadOptions::default()
+    };
+    let report =
+        mot_cli::retry::retry(&store, &args.failed_dir, &args.download_dir, &options).await?;
+    for file in &report.files {
+        if file.succeeded {
+            eprintln!("loaded: {} (moved to {})", file.name, file.path.display());
+        } else {
+            eprintln!("FAILED again: {}", file.name);
+            for error in &file.errors {
+                eprintln!("    {error}");
+            }
+        }
+    }
+    let failed = report.files.len() - report.succeeded();
+    eprintln!(
+        "retried {} files from {}: {} succeeded, {failed} failed",
+        report.files.len(),
+        args.failed_dir.display(),
+        report.succeeded()
+    );
+    Ok(if failed == 0 { EXIT_OK } else { EXIT_FAILED })
+}
+
+async fn print_rejects(store: &mot_store::Store, archive: Option<&str>, limit: u64) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    for stored in store.rejects(archive, limit).await? {
+        let line = serde_json::json!({
+            "archive": stored.archive,
+            "member": stored.member,
+            "line": stored.reject.line,
+            "byte_offset": stored.reject.byte_offset,
+            "reason": stored.reject.reason,
+            "raw": String::from_utf8_lossy(&stored.reject.raw),
+            "raw_length": stored.reject.length,
+        });
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
 }
 
 fn run_generate(args: GenerateArgs) -> Result<u8> {

@@ -45,6 +45,8 @@ pub struct DeltaBatch {
     pub rejects: Vec<Reject>,
     /// Last line number the batch covers, blank and rejected lines included.
     pub last_line: u64,
+    /// Bytes of the member's file read up to the end of the batch.
+    pub file_bytes: u64,
 }
 
 const BATCH_ATTEMPTS: u32 = 5;
@@ -109,8 +111,15 @@ impl MemberLoad {
             let mut total = self.counts;
             total += added;
             imports::insert_rejects(&mut conn, self.record.id, &rejects).await?;
-            imports::save_progress(&mut conn, self.record.id, batch.last_line, &total, None)
-                .await?;
+            imports::save_progress(
+                &mut conn,
+                self.record.id,
+                batch.last_line,
+                Some(batch.file_bytes),
+                &total,
+                None,
+            )
+            .await?;
             commit(&mut conn).await?;
             Ok(added)
         }

@@ -152,6 +152,8 @@ pub struct ImportRecord {
     pub attempts: u32,
     /// Lines committed so far.
     pub lines_read: u64,
+    /// Bytes of the member's file read by the committed batches.
+    pub bytes_read: u64,
     /// Rows written by the last attempt.
     pub counts: RowCounts,
     /// Failure category of the last failed attempt, such as `corrupt-input`.
@@ -185,7 +187,7 @@ const RECORD_COLUMNS: &str = "id, archive, member, member_index, kind, \
     CAST(file_created_on AS CHAR), archive_bytes, member_bytes, member_crc32, state, attempts, \
     lines_read, vehicles_written, tests_written, defects_written, vehicles_deleted, rejects, \
     error_kind, error_text, CAST(registered_at AS CHAR), CAST(started_at AS CHAR), \
-    CAST(finished_at AS CHAR)";
+    CAST(finished_at AS CHAR), bytes_read";
 
 impl Store {
     /// Records the members of an archive, so they show as `downloaded`
@@ -199,6 +201,17 @@ impl Store {
     ///
     /// Fails on a database error.
     pub async fn register(
+        &self,
+        archive: &ArchiveEntry,
+        members: &[MemberEntry],
+    ) -> Result<Vec<ImportRecord>> {
+        crate::member::retry_transient("registering members", || {
+            self.register_once(archive, members)
+        })
+        .await
+    }
+
+    async fn register_once(
         &self,
         archive: &ArchiveEntry,
         members: &[MemberEntry],
@@ -260,7 +273,7 @@ impl Store {
         conn.exec_drop(
             "UPDATE import_log SET state = 'loading', attempts = attempts + 1, \
              started_at = UTC_TIMESTAMP(3), finished_at = NULL, error_kind = NULL, error_text = NULL, \
-             lines_read = 0, vehicles_written = 0, tests_written = 0, defects_written = 0, \
+             lines_read = 0, bytes_read = 0, vehicles_written = 0, tests_written = 0, defects_written = 0, \
              vehicles_deleted = 0, rejects = 0 WHERE id = ?",
             (id,),
         )
@@ -279,14 +292,17 @@ impl Store {
     ///
     /// Fails on a database error.
     pub async fn mark_failed(&self, id: u64, kind: &str, message: &str) -> Result<()> {
-        let mut conn = self.conn().await?;
-        conn.exec_drop(
-            "UPDATE import_log SET state = 'failed', error_kind = ?, error_text = ?, \
-             finished_at = UTC_TIMESTAMP(3) WHERE id = ?",
-            (kind, message, id),
-        )
+        crate::member::retry_transient("recording a failure", || async {
+            let mut conn = self.conn().await?;
+            conn.exec_drop(
+                "UPDATE import_log SET state = 'failed', error_kind = ?, error_text = ?, \
+                 finished_at = UTC_TIMESTAMP(3) WHERE id = ?",
+                (kind, message, id),
+            )
+            .await
+            .map_err(|e| Error::database("marking a member as failed", e))
+        })
         .await
-        .map_err(|e| Error::database("marking a member as failed", e))
     }
 
     /// Forgets an earlier failure to open `archive` as a whole, once it opens.
@@ -324,22 +340,75 @@ impl Store {
     }
 }
 
+/// A rejected line as stored, with the member it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredReject {
+    /// Archive file name.
+    pub archive: String,
+    /// Member name.
+    pub member: String,
+    /// The rejected line.
+    pub reject: Reject,
+}
+
+impl Store {
+    /// Rejected lines in file and line order, of one archive or of all, at
+    /// most `limit` of them.
+    ///
+    /// # Errors
+    ///
+    /// Fails on a database error.
+    pub async fn rejects(&self, archive: Option<&str>, limit: u64) -> Result<Vec<StoredReject>> {
+        let mut conn = self.conn().await?;
+        type Row = (String, String, u64, u64, String, Vec<u8>, u64);
+        let rows: Vec<Row> = conn
+            .exec(
+                "SELECT l.archive, l.member, r.line_number, r.byte_offset, r.reason, r.raw_line, r.raw_length \
+                 FROM import_rejects r JOIN import_log l ON l.id = r.import_id \
+                 WHERE ? IS NULL OR l.archive = ? \
+                 ORDER BY l.archive, l.member_index, r.line_number LIMIT ?",
+                (archive, archive, limit),
+            )
+            .await
+            .map_err(|e| Error::database("reading rejected lines", e))?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(archive, member, line, byte_offset, reason, raw, length)| StoredReject {
+                    archive,
+                    member,
+                    reject: Reject {
+                        line,
+                        byte_offset,
+                        reason,
+                        raw,
+                        length,
+                    },
+                },
+            )
+            .collect())
+    }
+}
+
 /// Saves progress and, with `state`, the member's new state, inside the
-/// caller's transaction.
+/// caller's transaction. `bytes_read` of `None` records the whole member.
 pub(crate) async fn save_progress(
     conn: &mut Conn,
     id: u64,
     lines_read: u64,
+    bytes_read: Option<u64>,
     counts: &RowCounts,
     state: Option<State>,
 ) -> Result<()> {
     let finished = state.is_some();
     conn.exec_drop(
-        "UPDATE import_log SET lines_read = ?, vehicles_written = ?, tests_written = ?, \
+        "UPDATE import_log SET lines_read = ?, bytes_read = COALESCE(?, member_bytes), \
+         vehicles_written = ?, tests_written = ?, \
          defects_written = ?, vehicles_deleted = ?, rejects = ?, state = COALESCE(?, state), \
          finished_at = IF(?, UTC_TIMESTAMP(3), finished_at) WHERE id = ?",
         vec![
             Value::UInt(lines_read),
+            bytes_read.map_or(Value::NULL, Value::UInt),
             Value::UInt(counts.vehicles),
             Value::UInt(counts.tests),
             Value::UInt(counts.defects),
@@ -485,5 +554,6 @@ fn record_from_row(mut row: Row) -> Result<ImportRecord> {
         registered_at: take(&mut row, 19)?,
         started_at: take(&mut row, 20)?,
         finished_at: take(&mut row, 21)?,
+        bytes_read: take(&mut row, 22)?,
     })
 }

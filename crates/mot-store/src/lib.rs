@@ -46,7 +46,9 @@ mod write;
 
 pub use delta::{DeltaBatch, DeltaLine};
 pub use error::{Error, Result};
-pub use imports::{ArchiveEntry, ImportRecord, Kind, MemberEntry, Reject, RowCounts, State};
+pub use imports::{
+    ArchiveEntry, ImportRecord, Kind, MemberEntry, Reject, RowCounts, State, StoredReject,
+};
 pub use lock::RunLock;
 pub use member::{BulkBatch, MemberLoad};
 pub use migrate::{MIGRATIONS, Migration};

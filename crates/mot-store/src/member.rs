@@ -28,6 +28,8 @@ pub struct BulkBatch {
     pub first_line: u64,
     /// Last line number the batch covers, blank and rejected lines included.
     pub last_line: u64,
+    /// Bytes of the member's file read up to the end of the batch.
+    pub file_bytes: u64,
 }
 
 /// A member being loaded. Create it with [`Store::begin_member`].
@@ -51,12 +53,15 @@ impl Store {
     ///
     /// Fails on a database error.
     pub async fn begin_member(&self, record: &ImportRecord) -> Result<MemberLoad> {
-        let mut conn = self.conn().await?;
-        if record.kind == Kind::Bulk {
-            let (low, high) = member_id_range(record.id);
-            delete_vehicle_range(&mut conn, low, high).await?;
-        }
-        self.mark_loading(&mut conn, record.id).await?;
+        retry_transient("starting a member", || async {
+            let mut conn = self.conn().await?;
+            if record.kind == Kind::Bulk {
+                let (low, high) = member_id_range(record.id);
+                delete_vehicle_range(&mut conn, low, high).await?;
+            }
+            self.mark_loading(&mut conn, record.id).await
+        })
+        .await?;
         tracing::debug!(archive = %record.archive, member = %record.member, "loading member");
         Ok(MemberLoad {
             store: self.clone(),
@@ -101,7 +106,12 @@ impl MemberLoad {
         let mut attempt = 1;
         loop {
             let result = self
-                .try_write_bulk(&tables, &batch.rejects, batch.last_line, &counts)
+                .try_write_bulk(
+                    &tables,
+                    &batch.rejects,
+                    (batch.last_line, batch.file_bytes),
+                    &counts,
+                )
                 .await;
             match result {
                 Ok(()) => break,
@@ -128,7 +138,7 @@ impl MemberLoad {
         &self,
         tables: &[Encoded; 3],
         rejects: &[Reject],
-        last_line: u64,
+        (last_line, file_bytes): (u64, u64),
         counts: &RowCounts,
     ) -> Result<()> {
         let mut conn = self.store.conn().await?;
@@ -138,7 +148,9 @@ impl MemberLoad {
                 self.store.write_rows(&mut conn, table).await?;
             }
             imports::insert_rejects(&mut conn, self.record.id, rejects).await?;
-            imports::save_progress(&mut conn, self.record.id, last_line, counts, None).await?;
+            let id = self.record.id;
+            imports::save_progress(&mut conn, id, last_line, Some(file_bytes), counts, None)
+                .await?;
             commit(&mut conn).await
         }
         .await;
@@ -165,15 +177,19 @@ impl MemberLoad {
     ///
     /// Fails on a database error.
     pub async fn finish(self, lines_read: u64) -> Result<RowCounts> {
-        let mut conn = self.store.conn().await?;
         let lines = lines_read.max(self.lines_read);
-        imports::save_progress(
-            &mut conn,
-            self.record.id,
-            lines,
-            &self.counts,
-            Some(State::Loaded),
-        )
+        retry_transient("marking a member loaded", || async {
+            let mut conn = self.store.conn().await?;
+            imports::save_progress(
+                &mut conn,
+                self.record.id,
+                lines,
+                None,
+                &self.counts,
+                Some(State::Loaded),
+            )
+            .await
+        })
         .await?;
         tracing::debug!(member = %self.record.member, ?self.counts, "member loaded");
         Ok(self.counts)
@@ -199,6 +215,26 @@ pub(crate) async fn rollback_on_error<T>(conn: &mut Conn, result: Result<T>) -> 
         let _ = conn.query_drop("ROLLBACK").await;
     }
     result
+}
+
+/// Runs an idempotent step again after a lost connection, deadlock or lock
+/// wait timeout, with backoff.
+pub(crate) async fn retry_transient<T, F, Fut>(action: &str, mut step: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let mut attempt = 1;
+    loop {
+        match step().await {
+            Err(error) if error.is_transient() && attempt < BATCH_ATTEMPTS => {
+                tracing::warn!(attempt, %error, "{action} failed; retrying");
+                tokio::time::sleep(backoff(attempt)).await;
+                attempt += 1;
+            }
+            result => return result,
+        }
+    }
 }
 
 pub(crate) fn backoff(attempt: u32) -> Duration {

@@ -17,11 +17,18 @@ pub struct Migration {
 }
 
 /// Every migration, in version order.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_initial.sql",
-    sql: include_str!("../../../migrations/0001_initial.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_initial.sql",
+        sql: include_str!("../../../migrations/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_import_progress.sql",
+        sql: include_str!("../../../migrations/0002_import_progress.sql"),
+    },
+];
 
 const CREATE_TRACKING: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
     version INT UNSIGNED NOT NULL PRIMARY KEY,
@@ -29,6 +36,10 @@ const CREATE_TRACKING: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
     checksum BIGINT UNSIGNED NOT NULL,
     applied_at DATETIME(3) NOT NULL
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin";
+
+/// Server errors meaning a DDL statement's effect is already there: table
+/// exists (1050), duplicate column (1060), duplicate key name (1061).
+const ALREADY_APPLIED: &[u16] = &[1050, 1060, 1061];
 
 /// Seconds to wait for another process that is migrating the same database.
 const LOCK_WAIT_SECONDS: u32 = 60;
@@ -116,7 +127,20 @@ async fn apply(conn: &mut mysql_async::Conn, migration: &Migration) -> Result<()
         source,
     };
     for statement in statements(migration.sql) {
-        conn.query_drop(statement).await.map_err(failed)?;
+        match conn.query_drop(&statement).await {
+            Ok(()) => {}
+            // DDL commits as it goes, so a process killed part way through a
+            // migration leaves some statements applied. Running them again
+            // reports that their object exists; that statement is done.
+            Err(mysql_async::Error::Server(error)) if ALREADY_APPLIED.contains(&error.code) => {
+                tracing::debug!(
+                    version = migration.version,
+                    code = error.code,
+                    "statement already applied"
+                );
+            }
+            Err(error) => return Err(failed(error)),
+        }
     }
     conn.exec_drop(
         "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, UTC_TIMESTAMP(3))",

@@ -48,6 +48,7 @@ async fn load_bulk(db: &TestDb, record: &ImportRecord, text: &str) {
         rejects: vec![],
         first_line: 1,
         last_line,
+        file_bytes: 0,
     };
     load.write_bulk(batch).await.unwrap();
     load.finish(last_line).await.unwrap();
@@ -68,6 +69,7 @@ async fn apply_delta(db: &TestDb, record: &ImportRecord, text: &str) {
         lines,
         rejects: vec![],
         last_line,
+        file_bytes: 0,
     })
     .await
     .unwrap();
@@ -82,8 +84,14 @@ fn text(value: &str) -> Option<String> {
 async fn migrate_is_idempotent() {
     let db = TestDb::new(LoadMethod::Auto).await;
     assert!(db.store.migrate().await.unwrap().is_empty());
-    let versions = db.dump("SELECT version FROM schema_migrations").await;
-    assert_eq!(versions, vec![vec![text("1")]]);
+    let versions = db
+        .dump("SELECT version FROM schema_migrations ORDER BY version")
+        .await;
+    let shipped: Vec<_> = mot_store::MIGRATIONS
+        .iter()
+        .map(|m| vec![text(&m.version.to_string())])
+        .collect();
+    assert_eq!(versions, shipped);
 }
 
 #[tokio::test]
@@ -284,6 +292,7 @@ async fn duplicate_rows_are_caught() {
                 rejects: vec![],
                 first_line: 1,
                 last_line: 3,
+                file_bytes: 0,
             })
             .await;
         if attempt == 0 {
@@ -459,4 +468,14 @@ async fn register_detects_changed_content() {
     let records = db.store.register(&archive, &[changed]).await.unwrap();
     assert_eq!(records[0].state, State::Downloaded);
     assert_eq!(records[0].id, record.id);
+}
+
+#[tokio::test]
+async fn interrupted_migration_runs_again() {
+    let db = TestDb::new(LoadMethod::Auto).await;
+    // As if the process died after the DDL ran but before it was recorded.
+    db.dump("DELETE FROM schema_migrations").await;
+    let applied = db.store.migrate().await.unwrap();
+    let shipped: Vec<u32> = mot_store::MIGRATIONS.iter().map(|m| m.version).collect();
+    assert_eq!(applied, shipped);
 }
