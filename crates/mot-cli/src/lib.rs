@@ -3,6 +3,7 @@
 
 pub mod db;
 pub mod decode;
+pub mod doctor;
 pub mod inputs;
 pub mod load;
 pub mod retry;

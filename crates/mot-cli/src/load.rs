@@ -160,7 +160,7 @@ async fn load_inner(store: &Store, paths: &[PathBuf], options: &LoadOptions) -> 
         work = reregister(store, &sources, options).await?;
     }
 
-    load_bulk(store, &work, options, &mut report).await;
+    load_bulk(store, &work, options, &mut report).await?;
     apply_deltas(store, &work, options, &mut report).await?;
     if let Some(failed_dir) = &options.failed_dir {
         quarantine(&files, &report, failed_dir);
@@ -362,7 +362,12 @@ async fn check_bulk_conflicts(store: &Store, work: &[Work], options: &LoadOption
     Ok(false)
 }
 
-async fn load_bulk(store: &Store, work: &[Work], options: &LoadOptions, report: &mut LoadReport) {
+async fn load_bulk(
+    store: &Store,
+    work: &[Work],
+    options: &LoadOptions,
+    report: &mut LoadReport,
+) -> Result<()> {
     let mut pending = Vec::new();
     for item in work.iter().filter(|w| w.record.kind == Kind::Bulk) {
         if item.record.state == State::Loaded {
@@ -377,6 +382,13 @@ async fn load_bulk(store: &Store, work: &[Work], options: &LoadOptions, report: 
         }
     }
 
+    // An initial load into empty tables builds the secondary indexes once
+    // at the end instead of maintaining them row by row.
+    if !pending.is_empty()
+        && let Err(error) = store.drop_indexes_if_empty().await
+    {
+        tracing::warn!(%error, "could not drop secondary indexes; loading with them");
+    }
     let results: Vec<(Work, Outcome)> = futures_util::stream::iter(pending)
         .map(|item| async move {
             let outcome = run_member(store, &item, options).await;
@@ -393,6 +405,10 @@ async fn load_bulk(store: &Store, work: &[Work], options: &LoadOptions, report: 
             outcome,
         );
     }
+    // Also rebuilds indexes that a run killed during an initial load left
+    // dropped.
+    store.ensure_indexes().await?;
+    Ok(())
 }
 
 async fn apply_deltas(

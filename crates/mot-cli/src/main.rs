@@ -60,6 +60,14 @@ enum Command {
         json: bool,
     },
 
+    /// Check the database and machine for what a load needs, and say how to
+    /// fix what is missing.
+    Doctor {
+        /// Folder downloads go to, checked for free space.
+        #[arg(long, env = "DOWNLOAD_DIR", default_value = "downloads")]
+        download_dir: PathBuf,
+    },
+
     /// Load again the files in the failed folder. A file whose members all
     /// load moves back to the download folder; the others stay.
     Retry(RetryArgs),
@@ -247,6 +255,18 @@ async fn run(cli: Cli) -> Result<u8> {
             )
             .await?;
             Ok(EXIT_OK)
+        }
+        Command::Doctor { download_dir } => {
+            let store = cli.db.connect(LoadMethod::Auto, 1).await?;
+            store.migrate().await?;
+            eprintln!(
+                "ok   connected to {} ({})",
+                cli.db.describe(),
+                store.server().version
+            );
+            let findings = mot_cli::doctor::check(&store.diagnose().await?, &download_dir);
+            let failed = mot_cli::doctor::print(&findings, &mut std::io::stdout().lock())?;
+            Ok(if failed { EXIT_FAILED } else { EXIT_OK })
         }
         Command::Retry(args) => run_retry(&cli.db, args).await,
         Command::Rejects { archive, limit } => {

@@ -32,7 +32,69 @@ struct MemberStatus<'a> {
 struct Report<'a> {
     database: String,
     tables: Tables,
+    progress: Progress,
     members: Vec<MemberStatus<'a>>,
+}
+
+/// Progress of everything registered, by bytes of the files.
+#[derive(Debug, Serialize, PartialEq)]
+struct Progress {
+    bytes_total: u64,
+    bytes_done: u64,
+    members_loading: usize,
+    /// Seconds left at the rate of the running load, when one runs.
+    eta_seconds: Option<u64>,
+}
+
+/// Sums progress over the members that still count (not superseded), and
+/// estimates the time left from the members loading since the earliest
+/// running one started.
+fn progress(records: &[ImportRecord], now: chrono::NaiveDateTime) -> Progress {
+    let active: Vec<&ImportRecord> = records
+        .iter()
+        .filter(|r| r.state != State::Superseded)
+        .collect();
+    let done = |r: &ImportRecord| {
+        if r.state == State::Loaded {
+            r.member_bytes
+        } else {
+            r.bytes_read
+        }
+    };
+    let bytes_total: u64 = active.iter().map(|r| r.member_bytes).sum();
+    let bytes_done: u64 = active.iter().map(|r| done(r)).sum();
+    let loading: Vec<&&ImportRecord> = active
+        .iter()
+        .filter(|r| r.state == State::Loading)
+        .collect();
+
+    let parse = |t: &Option<String>| {
+        t.as_deref()
+            .and_then(|t| chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S%.f").ok())
+    };
+    let eta_seconds = loading
+        .iter()
+        .filter_map(|r| parse(&r.started_at))
+        .min()
+        .and_then(|start| {
+            let elapsed = (now - start).num_milliseconds().max(1) as f64 / 1000.0;
+            let in_run: u64 = active
+                .iter()
+                .filter(|r| parse(&r.started_at).is_some_and(|s| s >= start))
+                .map(|r| done(r))
+                .sum();
+            let rate = in_run as f64 / elapsed;
+            let left = bytes_total.saturating_sub(bytes_done) as f64;
+            // A float to integer cast saturates, which suits an estimate.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            (rate > 0.0).then(|| (left / rate).round() as u64)
+        });
+    Progress {
+        bytes_total,
+        bytes_done,
+        members_loading: loading.len(),
+        eta_seconds,
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -88,6 +150,7 @@ pub async fn print(
             mot_tests,
             defects,
         },
+        progress: progress(&records, chrono::Utc::now().naive_utc()),
         members: records.iter().map(member_status).collect(),
     };
     if json {
@@ -115,6 +178,20 @@ fn print_table(report: &Report<'_>, records: &[ImportRecord], out: &mut impl Wri
         count(State::Downloaded),
         count(State::Superseded)
     )?;
+    let progress = &report.progress;
+    if progress.bytes_total > 0 {
+        let percent = progress.bytes_done as f64 * 100.0 / progress.bytes_total as f64;
+        let eta = match progress.eta_seconds {
+            Some(seconds) => format!(", about {}m{:02}s left", seconds / 60, seconds % 60),
+            None => String::new(),
+        };
+        writeln!(
+            out,
+            "progress: {:.1}% of {} MB{eta}",
+            percent,
+            progress.bytes_total / 1_000_000
+        )?;
+    }
     if report.members.is_empty() {
         writeln!(
             out,
@@ -155,4 +232,71 @@ fn print_table(report: &Report<'_>, records: &[ImportRecord], out: &mut impl Wri
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mot_store::{Kind, RowCounts};
+
+    fn record(state: State, bytes: u64, read: u64, started: Option<&str>) -> ImportRecord {
+        ImportRecord {
+            id: 1,
+            archive: "a.zip".into(),
+            member: "a_1.json.gz".into(),
+            member_index: 0,
+            kind: Kind::Bulk,
+            file_created_on: None,
+            archive_bytes: 0,
+            member_bytes: bytes,
+            member_crc32: None,
+            state,
+            attempts: 1,
+            lines_read: 0,
+            bytes_read: read,
+            counts: RowCounts::default(),
+            error_kind: None,
+            error_text: None,
+            registered_at: String::new(),
+            started_at: started.map(str::to_owned),
+            finished_at: None,
+        }
+    }
+
+    #[test]
+    fn progress_estimates_time_left() {
+        let now = chrono::NaiveDateTime::parse_from_str(
+            "2024-07-02 10:01:40.000",
+            "%Y-%m-%d %H:%M:%S%.f",
+        )
+        .unwrap();
+        let records = [
+            record(State::Loaded, 400, 400, Some("2024-07-02 10:00:00.000")),
+            record(State::Loading, 1_000, 100, Some("2024-07-02 10:00:00.000")),
+            record(State::Downloaded, 500, 0, None),
+            record(State::Superseded, 9_999, 0, None),
+        ];
+        let found = progress(&records, now);
+        assert_eq!(found.bytes_total, 1_900);
+        assert_eq!(found.bytes_done, 500);
+        assert_eq!(found.members_loading, 1);
+        // 500 bytes in 100 s leaves 1,400 bytes for 280 s.
+        assert_eq!(found.eta_seconds, Some(280));
+    }
+
+    #[test]
+    fn no_estimate_when_idle() {
+        let now = chrono::Utc::now().naive_utc();
+        let found = progress(
+            &[record(
+                State::Loaded,
+                10,
+                10,
+                Some("2024-07-02 10:00:00.000"),
+            )],
+            now,
+        );
+        assert_eq!(found.eta_seconds, None);
+        assert_eq!(found.bytes_done, 10);
+    }
 }

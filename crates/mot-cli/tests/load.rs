@@ -187,3 +187,19 @@ fn unreadable_file_is_recorded() {
     assert_eq!(rows[0][2].as_deref(), Some("failed"));
     assert_eq!(rows[0][3].as_deref(), Some("corrupt-input"));
 }
+
+#[test]
+fn doctor_reports_settings() {
+    let db = TestDb::new();
+    let output = db.mot(&["doctor"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(report.contains("local_infile is ON"), "{report}");
+    assert!(report.contains("privileges"), "{report}");
+    assert!(
+        report
+            .lines()
+            .all(|l| l.starts_with("ok ") || l.starts_with("warn ")),
+        "{report}"
+    );
+}

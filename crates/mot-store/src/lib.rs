@@ -33,8 +33,10 @@
 //! ```
 
 mod delta;
+mod diagnose;
 mod error;
 mod imports;
+mod indexes;
 mod lock;
 mod member;
 mod migrate;
@@ -45,10 +47,12 @@ mod tsv;
 mod write;
 
 pub use delta::{DeltaBatch, DeltaLine};
+pub use diagnose::{CHECKED_VARIABLES, Diagnostics};
 pub use error::{Error, Result};
 pub use imports::{
     ArchiveEntry, ImportRecord, Kind, MemberEntry, Reject, RowCounts, State, StoredReject,
 };
+pub use indexes::SECONDARY_INDEXES;
 pub use lock::RunLock;
 pub use member::{BulkBatch, MemberLoad};
 pub use migrate::{MIGRATIONS, Migration};

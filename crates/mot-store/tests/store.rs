@@ -479,3 +479,20 @@ async fn interrupted_migration_runs_again() {
     let shipped: Vec<u32> = mot_store::MIGRATIONS.iter().map(|m| m.version).collect();
     assert_eq!(applied, shipped);
 }
+
+#[tokio::test]
+async fn indexes_dropped_only_when_empty() {
+    let db = TestDb::new(LoadMethod::Auto).await;
+    let count = "SELECT COUNT(DISTINCT INDEX_NAME) FROM information_schema.STATISTICS \
+                 WHERE TABLE_SCHEMA = DATABASE() AND INDEX_NAME <> 'PRIMARY' \
+                 AND TABLE_NAME IN ('vehicles', 'mot_tests', 'defects')";
+    assert!(db.store.drop_indexes_if_empty().await.unwrap());
+    assert_eq!(db.dump(count).await[0][0], text("0"));
+    db.store.ensure_indexes().await.unwrap();
+    assert_eq!(db.dump(count).await[0][0], text("2"));
+
+    let record = register(&db, "a", "a", Kind::Bulk).await;
+    load_bulk(&db, &record, EXAMPLES).await;
+    assert!(!db.store.drop_indexes_if_empty().await.unwrap());
+    assert_eq!(db.dump(count).await[0][0], text("2"));
+}
