@@ -12,11 +12,11 @@ use tokio::sync::mpsc::Sender;
 /// Limits on one batch, which is also one transaction.
 #[derive(Debug, Clone, Copy)]
 pub struct BatchLimits {
-    /// Most vehicles per batch (`BATCH_SIZE`).
+    /// Maximum vehicles per batch (`BATCH_SIZE`).
     pub vehicles: usize,
-    /// Most encoded bytes per batch, across the three tables.
+    /// Maximum encoded bytes per batch, across the three tables.
     pub bytes: usize,
-    /// Most rows per batch, across the three tables.
+    /// Maximum rows per batch, across the three tables.
     pub rows: u64,
 }
 
@@ -60,7 +60,7 @@ impl Progress {
     }
 }
 
-/// What a decoding thread sends to the writer.
+/// Message from a decoding thread to the writer.
 pub enum Message<B> {
     /// A batch ready to write.
     Batch(B),

@@ -1,5 +1,4 @@
-//! `mot doctor`: checks what a load needs and says how to fix what is
-//! missing.
+//! `mot doctor`: checks what a load needs and prints the fix for each gap.
 
 use std::io::Write;
 use std::path::Path;
@@ -7,7 +6,7 @@ use std::path::Path;
 use anyhow::Result;
 use mot_store::Diagnostics;
 
-/// How serious a finding is.
+/// Severity of a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
     /// Fine as it is.
@@ -23,7 +22,7 @@ pub enum Level {
 pub struct Finding {
     /// Severity.
     pub level: Level,
-    /// What was checked and found, with the fix when one is needed.
+    /// The check's result, with the fix when one is needed.
     pub message: String,
 }
 
@@ -205,7 +204,7 @@ fn check_disk(dir: &Path) -> Finding {
     }
 }
 
-/// Prints findings, one per line, and tells whether any is a failure.
+/// Prints findings, one per line, and returns whether any is a failure.
 pub fn print(findings: &[Finding], out: &mut impl Write) -> Result<bool> {
     for item in findings {
         let tag = match item.level {

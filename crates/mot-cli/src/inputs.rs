@@ -46,7 +46,7 @@ fn describe(paths: &[PathBuf]) -> String {
         .join(", ")
 }
 
-/// Which kind a file or member is, from `--kind` or its name.
+/// Source of a file's or member's kind: `--kind` or its name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum KindChoice {
     /// `delta-*` names are deltas, everything else is bulk.

@@ -31,7 +31,7 @@ pub struct LoadOptions {
     pub max_rejects: Option<u64>,
     /// Limits applied while reading lines.
     pub read: ReadOptions,
-    /// Where progress goes.
+    /// Receiver of progress reports.
     pub progress: Progress,
     /// Folder that files with a failed member are moved to, or `None` to
     /// leave them in place.
@@ -57,16 +57,16 @@ impl Default for LoadOptions {
     }
 }
 
-/// What happened to one member in a run.
+/// Result of one member in a run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// Loaded in this run, with the rows written.
     Loaded(RowCounts),
-    /// Not loaded, and nothing is wrong: the reason says why.
+    /// Not loaded, and nothing is wrong; the string gives the reason.
     Skipped(String),
     /// Not loaded because something else must happen first.
     Waiting(String),
-    /// The attempt failed; the message says why.
+    /// The attempt failed; the string is the error message.
     Failed(String),
 }
 

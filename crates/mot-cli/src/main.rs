@@ -7,10 +7,14 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use mot_cli::api::ApiArgs;
 use mot_cli::db::DbArgs;
 use mot_cli::decode::BatchLimits;
+use mot_cli::download::Selection;
 use mot_cli::inputs::KindChoice;
 use mot_cli::load::{self, LoadOptions, LoadReport, Outcome};
+use mot_cli::progress::Reporter;
+use mot_cli::sync::SyncOptions;
 use mot_store::LoadMethod;
 use tracing_subscriber::EnvFilter;
 
@@ -41,6 +45,11 @@ struct Cli {
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     quiet: bool,
 
+    /// Log progress every 10 s instead of drawing progress bars. Bars are
+    /// drawn only when stderr is a terminal.
+    #[arg(long, global = true)]
+    no_progress: bool,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -52,6 +61,15 @@ enum Command {
 
     /// Load bulk and delta files (zip archives, .json.gz or NDJSON).
     Load(LoadArgs),
+
+    /// Download the newest bulk file and every delta from the MOT History
+    /// API into the download folder, skipping files already complete there.
+    Download(DownloadArgs),
+
+    /// Bring the database up to date with the MOT History API: download and
+    /// load the bulk when the database needs it, then every delta not yet
+    /// loaded. This is the nightly job.
+    Sync(SyncArgs),
 
     /// Show each file's state and row counts.
     Status {
@@ -105,6 +123,58 @@ struct RetryArgs {
     /// Fail a member that has more rejected lines than this.
     #[arg(long)]
     max_rejects: Option<u64>,
+}
+
+#[derive(Debug, clap::Args)]
+struct DownloadArgs {
+    /// Folder to download into; created if missing.
+    #[arg(long, env = "DOWNLOAD_DIR", default_value = "downloads")]
+    download_dir: PathBuf,
+
+    /// Download the newest bulk file. Without --bulk or --deltas, both.
+    #[arg(long)]
+    bulk: bool,
+
+    /// Download every delta file. Without --bulk or --deltas, both.
+    #[arg(long)]
+    deltas: bool,
+
+    #[command(flatten)]
+    api: ApiArgs,
+}
+
+#[derive(Debug, clap::Args)]
+struct SyncArgs {
+    /// Folder to download into and load from; created if missing. Files
+    /// stay there after loading.
+    #[arg(long, env = "DOWNLOAD_DIR", default_value = "downloads")]
+    download_dir: PathBuf,
+
+    /// Reload the newest bulk from scratch, emptying the vehicle tables,
+    /// even when the listed deltas could bring the database up to date.
+    #[arg(long)]
+    bulk: bool,
+
+    /// Vehicles per batch; each batch is one transaction. Batches also stop
+    /// at 8 MiB of rows and at 50,000 rows, whichever comes first.
+    #[arg(long, env = "BATCH_SIZE", default_value_t = 2_000, value_parser = clap::value_parser!(u32).range(1..))]
+    batch_size: u32,
+
+    /// Bulk members loaded at once, each decoded on its own thread.
+    #[arg(long, short = 'j', default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+    jobs: u16,
+
+    /// Fail a member that has more rejected lines than this.
+    #[arg(long)]
+    max_rejects: Option<u64>,
+
+    /// How rows reach the server: LOAD DATA LOCAL INFILE when allowed
+    /// (auto), always LOAD DATA, or multi-row INSERT.
+    #[arg(long, value_enum, default_value = "auto")]
+    load_method: MethodChoice,
+
+    #[command(flatten)]
+    api: ApiArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -194,7 +264,9 @@ struct GenerateArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging(cli.verbose, cli.quiet);
+    let bars = !cli.no_progress && !cli.quiet && std::io::stderr().is_terminal();
+    let reporter = Reporter::new(bars);
+    init_logging(cli.verbose, cli.quiet, &reporter);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -205,16 +277,22 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_FAILED);
         }
     };
-    match runtime.block_on(run(cli)) {
+    match runtime.block_on(run(cli, reporter)) {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
             eprintln!("error: {error:#}");
-            ExitCode::from(EXIT_USAGE)
+            // An API that cannot be reached is a failed run, worth retrying
+            // later; rejected credentials are a configuration error.
+            if mot_cli::api::is_remote_failure(&error) {
+                ExitCode::from(EXIT_FAILED)
+            } else {
+                ExitCode::from(EXIT_USAGE)
+            }
         }
     }
 }
 
-fn init_logging(verbose: u8, quiet: bool) {
+fn init_logging(verbose: u8, quiet: bool, reporter: &Reporter) {
     let default = match (quiet, verbose) {
         (true, _) => "warn",
         (false, 0) => "info",
@@ -226,12 +304,12 @@ fn init_logging(verbose: u8, quiet: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(reporter.log_writer())
         .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
         .init();
 }
 
-async fn run(cli: Cli) -> Result<u8> {
+async fn run(cli: Cli, reporter: Reporter) -> Result<u8> {
     match cli.command {
         Command::Migrate => {
             let store = cli.db.connect(LoadMethod::Auto, 1).await?;
@@ -243,7 +321,9 @@ async fn run(cli: Cli) -> Result<u8> {
             }
             Ok(EXIT_OK)
         }
-        Command::Load(args) => run_load(&cli.db, args).await,
+        Command::Load(args) => run_load(&cli.db, args, &reporter).await,
+        Command::Download(args) => run_download(args, &reporter).await,
+        Command::Sync(args) => run_sync(&cli.db, args, &reporter).await,
         Command::Status { json } => {
             let store = cli.db.connect(LoadMethod::Auto, 1).await?;
             store.migrate().await?;
@@ -277,70 +357,6 @@ async fn run(cli: Cli) -> Result<u8> {
         }
         Command::Generate(args) => run_generate(args),
     }
-}
-
-async fn run_load(db: &DbArgs, args: LoadArgs) -> Result<u8> {
-    let store = db
-        .connect(args.load_method.into(), usize::from(args.jobs) + 2)
-        .await?;
-    store.migrate().await?;
-    let options = LoadOptions {
-        limits: BatchLimits {
-            vehicles: args.batch_size as usize,
-            ..LoadOptions::default().limits
-        },
-        jobs: usize::from(args.jobs),
-        kind: args.kind,
-        replace: args.replace,
-        max_rejects: args.max_rejects,
-        failed_dir: Some(args.failed_dir),
-        ..LoadOptions::default()
-    };
-    let started = std::time::Instant::now();
-    let report = load::load(&store, &args.paths, &options).await?;
-    print_summary(&report, started.elapsed());
-    let counts = store.table_counts().await?;
-    eprintln!(
-        "database now holds {} vehicles, {} mot_tests, {} defects",
-        counts.vehicles, counts.mot_tests, counts.defects
-    );
-    Ok(if report.succeeded() {
-        EXIT_OK
-    } else {
-        EXIT_FAILED
-    })
-}
-
-fn print_summary(report: &LoadReport, elapsed: std::time::Duration) {
-    for member in &report.members {
-        let name = if member.member.is_empty() {
-            member.archive.clone()
-        } else {
-            format!("{} {}", member.archive, member.member)
-        };
-        match &member.outcome {
-            Outcome::Loaded(_) => {}
-            Outcome::Skipped(reason) => tracing::debug!("skipped {name}: {reason}"),
-            Outcome::Waiting(reason) => eprintln!("not loaded: {name}: {reason}"),
-            Outcome::Failed(error) => eprintln!("FAILED: {name}: {error}"),
-        }
-    }
-    let summary = &report.summary;
-    let counts = summary.counts;
-    eprintln!(
-        "{} files: {} members loaded, {} skipped, {} failed in {:.1} s; wrote {} vehicles, {} tests, \
-         {} defects; deleted {} vehicles; rejected {} lines",
-        summary.files,
-        summary.members_loaded,
-        summary.members_skipped,
-        summary.members_failed,
-        elapsed.as_secs_f64(),
-        counts.vehicles,
-        counts.tests,
-        counts.defects,
-        counts.vehicles_deleted,
-        counts.rejects
-    );
 }
 
 async fn run_retry(db: &DbArgs, args: RetryArgs) -> Result<u8> {
@@ -392,6 +408,112 @@ async fn print_rejects(store: &mot_store::Store, archive: Option<&str>, limit: u
         writeln!(out, "{line}")?;
     }
     Ok(())
+}
+
+async fn run_download(args: DownloadArgs, reporter: &Reporter) -> Result<u8> {
+    let client = args.api.client()?;
+    let both = !args.bulk && !args.deltas;
+    let selection = Selection {
+        bulk: args.bulk || both,
+        deltas: args.deltas || both,
+    };
+    let report =
+        mot_cli::download::download(&client, &args.download_dir, selection, reporter).await?;
+    mot_cli::download::print_summary(&report, &args.download_dir, reporter);
+    Ok(if report.succeeded() {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    })
+}
+
+async fn run_sync(db: &DbArgs, args: SyncArgs, reporter: &Reporter) -> Result<u8> {
+    // Missing credentials stop the run before it touches the database.
+    let client = args.api.client()?;
+    let store = db
+        .connect(args.load_method.into(), usize::from(args.jobs) + 2)
+        .await?;
+    let options = SyncOptions {
+        download_dir: args.download_dir,
+        force_bulk: args.bulk,
+        load: LoadOptions {
+            limits: BatchLimits {
+                vehicles: args.batch_size as usize,
+                ..LoadOptions::default().limits
+            },
+            jobs: usize::from(args.jobs),
+            max_rejects: args.max_rejects,
+            progress: reporter.load_progress(),
+            ..LoadOptions::default()
+        },
+    };
+    let succeeded = mot_cli::sync::run(&store, &db.describe(), &client, &options, reporter).await?;
+    Ok(if succeeded { EXIT_OK } else { EXIT_FAILED })
+}
+
+async fn run_load(db: &DbArgs, args: LoadArgs, reporter: &Reporter) -> Result<u8> {
+    let store = db
+        .connect(args.load_method.into(), usize::from(args.jobs) + 2)
+        .await?;
+    store.migrate().await?;
+    let options = LoadOptions {
+        limits: BatchLimits {
+            vehicles: args.batch_size as usize,
+            ..LoadOptions::default().limits
+        },
+        jobs: usize::from(args.jobs),
+        kind: args.kind,
+        replace: args.replace,
+        max_rejects: args.max_rejects,
+        failed_dir: Some(args.failed_dir),
+        progress: reporter.load_progress(),
+        ..LoadOptions::default()
+    };
+    let started = std::time::Instant::now();
+    let report = load::load(&store, &args.paths, &options).await?;
+    print_summary(&report, started.elapsed());
+    let counts = store.table_counts().await?;
+    eprintln!(
+        "database now holds {} vehicles, {} mot_tests, {} defects",
+        counts.vehicles, counts.mot_tests, counts.defects
+    );
+    Ok(if report.succeeded() {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    })
+}
+
+fn print_summary(report: &LoadReport, elapsed: std::time::Duration) {
+    for member in &report.members {
+        let name = if member.member.is_empty() {
+            member.archive.clone()
+        } else {
+            format!("{} {}", member.archive, member.member)
+        };
+        match &member.outcome {
+            Outcome::Loaded(_) => {}
+            Outcome::Skipped(reason) => tracing::debug!("skipped {name}: {reason}"),
+            Outcome::Waiting(reason) => eprintln!("not loaded: {name}: {reason}"),
+            Outcome::Failed(error) => eprintln!("FAILED: {name}: {error}"),
+        }
+    }
+    let summary = &report.summary;
+    let counts = summary.counts;
+    eprintln!(
+        "{} files: {} members loaded, {} skipped, {} failed in {:.1} s; wrote {} vehicles, {} tests, \
+         {} defects; deleted {} vehicles; rejected {} lines",
+        summary.files,
+        summary.members_loaded,
+        summary.members_skipped,
+        summary.members_failed,
+        elapsed.as_secs_f64(),
+        counts.vehicles,
+        counts.tests,
+        counts.defects,
+        counts.vehicles_deleted,
+        counts.rejects
+    );
 }
 
 fn run_generate(args: GenerateArgs) -> Result<u8> {

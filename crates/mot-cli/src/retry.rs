@@ -8,14 +8,14 @@ use mot_store::{State, Store};
 use crate::inputs;
 use crate::load::{self, LoadOptions, LoadReport, Outcome};
 
-/// What happened to one file in a retry.
+/// Result of one file in a retry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetriedFile {
     /// File name.
     pub name: String,
     /// Whether every member of the file is now loaded.
     pub succeeded: bool,
-    /// Where the file is now.
+    /// Path of the file after the retry.
     pub path: PathBuf,
     /// Failure messages of the members that failed again.
     pub errors: Vec<String>,

@@ -37,24 +37,24 @@ struct Args {
     token_ttl_secs: u64,
 
     /// Tenant id that the token path must contain.
-    #[arg(long, env = "MOT_TENANT_ID", default_value = DEFAULT_TENANT_ID)]
+    #[arg(long, env = "DVLA_TENANT_ID", default_value = DEFAULT_TENANT_ID)]
     tenant_id: String,
 
     /// OAuth2 client id the token endpoint accepts.
-    #[arg(long, env = "MOT_CLIENT_ID", default_value = DEFAULT_CLIENT_ID)]
+    #[arg(long, env = "DVLA_CLIENT_ID", default_value = DEFAULT_CLIENT_ID)]
     client_id: String,
 
     /// OAuth2 client secret the token endpoint accepts.
     #[arg(
         long,
-        env = "MOT_CLIENT_SECRET",
+        env = "DVLA_CLIENT_SECRET",
         default_value = DEFAULT_CLIENT_SECRET,
         hide_env_values = true
     )]
     client_secret: String,
 
     /// API key the listing endpoint accepts.
-    #[arg(long, env = "MOT_API_KEY", default_value = DEFAULT_API_KEY, hide_env_values = true)]
+    #[arg(long, env = "DVLA_API_KEY", default_value = DEFAULT_API_KEY, hide_env_values = true)]
     api_key: String,
 
     /// Maximum bytes per second of each file body, for progress demos.

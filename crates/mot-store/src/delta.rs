@@ -177,7 +177,7 @@ fn test_key(test: &MotTest<'_>) -> Option<TestKey> {
     }
 }
 
-/// What identifies a test that has no number.
+/// Identity of a test that has no number.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Signature {
     completed: Option<String>,

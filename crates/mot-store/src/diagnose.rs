@@ -23,12 +23,12 @@ pub const CHECKED_VARIABLES: &[&str] = &[
     "version",
 ];
 
-/// What the server reports about itself and the schema.
+/// Server facts about itself and the schema.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Diagnostics {
     /// `SHOW GRANTS` lines for the current user.
     pub grants: Vec<String>,
-    /// Global values of [`CHECKED_VARIABLES`] the server knows.
+    /// Global values of the [`CHECKED_VARIABLES`] the server has.
     pub variables: BTreeMap<String, String>,
     /// Collation of each of the tool's tables, by table name.
     pub collations: BTreeMap<String, String>,

@@ -11,7 +11,7 @@ pub enum Error {
     /// The server returned an error or the connection failed.
     #[error("database error while {action}: {source}")]
     Database {
-        /// What the store was doing, such as `loading mot_tests`.
+        /// Action that failed, such as `loading mot_tests`.
         action: String,
         /// Underlying driver error.
         source: mysql_async::Error,

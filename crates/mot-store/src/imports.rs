@@ -20,7 +20,7 @@ pub enum Kind {
     Delta,
 }
 
-/// Where a member is in its life.
+/// Stage of a member's life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum State {
     /// Known to the database (its file is on disk) and not loaded yet.
@@ -175,7 +175,7 @@ pub struct Reject {
     pub line: u64,
     /// Offset of the line in the decompressed member.
     pub byte_offset: u64,
-    /// Why the line was rejected.
+    /// Reason the line was rejected.
     pub reason: String,
     /// The line's bytes, possibly cut short.
     pub raw: Vec<u8>,

@@ -104,7 +104,7 @@ impl TableRows {
     }
 }
 
-/// Where a vehicle row came from: the import member and the line.
+/// Origin of a vehicle row: the import member and the line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Provenance {
     /// `import_log.id` of the member.
@@ -133,7 +133,7 @@ pub fn member_id_range(import_id: u64) -> (u64, u64) {
 pub struct Unstorable {
     /// Field path, such as `motTests[3].location`.
     pub field: String,
-    /// What is wrong, such as `is 300 characters, longer than the 255 the column holds`.
+    /// Problem found, such as `is 300 characters, longer than the 255 the column holds`.
     pub problem: String,
 }
 

@@ -19,7 +19,7 @@ const SESSION_SETUP: &[&str] = &[
     "SET SESSION time_zone = '+00:00'",
 ];
 
-/// How rows reach the server.
+/// Method used to send rows to the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LoadMethod {
     /// `LOAD DATA LOCAL INFILE` when the server allows it, else `INSERT`.
@@ -35,7 +35,7 @@ pub enum LoadMethod {
 /// Settings for a [`Store`].
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
-    /// How rows reach the server.
+    /// Method used to send rows to the server.
     pub load_method: LoadMethod,
     /// Most connections the store opens at once.
     pub max_connections: usize,

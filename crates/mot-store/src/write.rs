@@ -13,7 +13,7 @@ use crate::tsv;
 /// Bytes per item of the stream handed to the driver for `LOAD DATA`.
 const STREAM_CHUNK_BYTES: usize = 1024 * 1024;
 
-/// Most placeholders in one prepared statement (the protocol's u16 count).
+/// Maximum placeholders in one prepared statement (the protocol's u16 count).
 const MAX_PLACEHOLDERS: usize = 65_535;
 
 /// Server error codes meaning `LOAD DATA LOCAL` is disabled on one side.
