@@ -68,6 +68,23 @@ pub enum Error {
         path: PathBuf,
     },
 
+    /// A zip archive holds no file entries. No published archive is empty,
+    /// so the download or the export behind it failed.
+    #[error("{archive} is a zip archive with no members; download it again")]
+    NoMembers {
+        /// Archive file name.
+        archive: String,
+    },
+
+    /// Two entries in a zip archive's central directory have the same name.
+    /// Members are tracked by name, and the zip library lists only one entry
+    /// per name, so loading the archive would silently drop the others.
+    #[error("{archive} holds two or more members with the same name; the archive is corrupt")]
+    DuplicateMembers {
+        /// Archive file name.
+        archive: String,
+    },
+
     /// The zip structure could not be read.
     #[error(
         "invalid zip archive {archive}: {source}; the file is truncated or corrupt, download it again"

@@ -75,7 +75,8 @@ impl Source {
     /// # Errors
     ///
     /// Fails when the file cannot be opened, is empty, or is a zip archive
-    /// whose structure is damaged.
+    /// whose structure is damaged, that has no file entries, or that has two
+    /// entries of the same name.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, Error> {
         let path = path.as_ref().to_path_buf();
         let open_error = |source| Error::Open {
@@ -104,7 +105,13 @@ impl Source {
         };
 
         let members = match format {
-            Format::Zip => zip_members(file, &name)?,
+            Format::Zip => {
+                let members = zip_members(file, &name)?;
+                if members.is_empty() {
+                    return Err(Error::NoMembers { archive: name });
+                }
+                members
+            }
             Format::Gzip | Format::Ndjson => vec![Member {
                 index: 0,
                 name: name.clone(),
@@ -230,6 +237,11 @@ fn zip_members(file: File, archive: &str) -> Result<Vec<Member>, Error> {
         source,
     };
     let mut zip = ZipArchive::new(BufReader::new(file)).map_err(zip_error)?;
+    if zip.has_duplicate_names() {
+        return Err(Error::DuplicateMembers {
+            archive: archive.to_owned(),
+        });
+    }
     let mut members = Vec::with_capacity(zip.len());
 
     for index in 0..zip.len() {

@@ -271,6 +271,15 @@ impl ServerDb {
         Self::new(&server_url(), HOSTILE_PREFIX)
     }
 
+    /// A database of a given name on `server`, dropped with the value.
+    pub fn named(server: String, name: &str) -> Self {
+        Self {
+            server,
+            name: name.to_owned(),
+            folders: tempfile::tempdir().unwrap(),
+        }
+    }
+
     pub fn url(&self) -> String {
         format!("{}/{}", self.server, self.name)
     }
