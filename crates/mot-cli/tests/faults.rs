@@ -609,13 +609,11 @@ fn small_packet_insert_splits_statements() {
 }
 
 #[test]
-#[ignore = "bug in mot-store: LOAD DATA LOCAL sends 1 MiB packets, which a server with max_allowed_packet=1M drops"]
 fn small_packet_load_data() {
     load_wide("load-data");
 }
 
 #[test]
-#[ignore = "bug in mot-store: insert_rejects sends 100 rejects per statement whatever max_allowed_packet is"]
 fn small_packet_many_large_rejects() {
     let (_dir, server) = own_server(SMALL_SERVER);
     let db = ServerDb::new(&server.url(), "mot_hostile_");

@@ -110,7 +110,8 @@ impl MemberLoad {
             added.rejects = rejects.len() as u64;
             let mut total = self.counts;
             total += added;
-            imports::insert_rejects(&mut conn, self.record.id, &rejects).await?;
+            imports::insert_rejects(&mut conn, self.record.id, &rejects, self.store.max_packet())
+                .await?;
             imports::save_progress(
                 &mut conn,
                 self.record.id,

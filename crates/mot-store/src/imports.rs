@@ -423,15 +423,19 @@ pub(crate) async fn save_progress(
     .map_err(|e| Error::database("saving import progress", e))
 }
 
-/// Inserts rejected lines inside the caller's transaction.
+/// Inserts rejected lines inside the caller's transaction, in statements
+/// of at most 100 rows that stay within half of `max_packet`.
 pub(crate) async fn insert_rejects(
     conn: &mut Conn,
     import_id: u64,
     rejects: &[Reject],
+    max_packet: usize,
 ) -> Result<()> {
-    // Each raw line is at most 64 KiB by default; 100 rows keep a statement
-    // well under the default 16 MiB max_allowed_packet.
-    for slice in rejects.chunks(100) {
+    let mut rest = rejects;
+    while !rest.is_empty() {
+        let count = statement_rows(rest, max_packet / 2);
+        let (slice, tail) = rest.split_at(count);
+        rest = tail;
         let statement = format!(
             "INSERT INTO import_rejects (import_id, line_number, byte_offset, reason, raw_line, raw_length) VALUES {}",
             vec!["(?, ?, ?, ?, ?, ?)"; slice.len()].join(", ")
@@ -454,6 +458,23 @@ pub(crate) async fn insert_rejects(
             .map_err(|e| Error::database("recording rejected lines", e))?;
     }
     Ok(())
+}
+
+/// Number of leading rejects for one statement: at most 100, and no more
+/// than fit in `max_bytes`, but always at least one.
+fn statement_rows(rejects: &[Reject], max_bytes: usize) -> usize {
+    // Fixed fields and the row's share of the statement text.
+    const ROW_OVERHEAD: usize = 64;
+    let mut bytes = 0;
+    let mut count = 0;
+    for reject in rejects.iter().take(100) {
+        bytes += reject.raw.len() + reject.reason.len() + ROW_OVERHEAD;
+        if count > 0 && bytes > max_bytes {
+            break;
+        }
+        count += 1;
+    }
+    count
 }
 
 async fn insert_member(

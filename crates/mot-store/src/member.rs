@@ -147,7 +147,8 @@ impl MemberLoad {
             for table in tables {
                 self.store.write_rows(&mut conn, table).await?;
             }
-            imports::insert_rejects(&mut conn, self.record.id, rejects).await?;
+            imports::insert_rejects(&mut conn, self.record.id, rejects, self.store.max_packet())
+                .await?;
             let id = self.record.id;
             imports::save_progress(&mut conn, id, last_line, Some(file_bytes), counts, None)
                 .await?;

@@ -12,6 +12,9 @@ use crate::tsv;
 
 /// Bytes per item of the stream handed to the driver for `LOAD DATA`.
 const STREAM_CHUNK_BYTES: usize = 1024 * 1024;
+/// Smallest chunk, for servers with a tiny `max_allowed_packet` (the
+/// server's own minimum is 1 KiB).
+const MIN_STREAM_CHUNK_BYTES: usize = 512;
 
 /// Maximum placeholders in one prepared statement (the protocol's u16 count).
 const MAX_PLACEHOLDERS: usize = 65_535;
@@ -43,8 +46,9 @@ impl Store {
         if rows.rows == 0 {
             return Ok(());
         }
+        let max_packet = self.max_packet();
         if self.uses_load_data() {
-            match load_data(conn, rows).await {
+            match load_data(conn, rows, max_packet).await {
                 Err(Error::Database {
                     source: mysql_async::Error::Server(server),
                     ..
@@ -54,16 +58,23 @@ impl Store {
                 other => return other,
             }
         }
-        let max_packet = usize::try_from(self.server.max_allowed_packet).unwrap_or(usize::MAX);
         insert(conn, rows, max_packet).await
+    }
+
+    /// The server's `max_allowed_packet` in bytes.
+    pub(crate) fn max_packet(&self) -> usize {
+        usize::try_from(self.server.max_allowed_packet).unwrap_or(usize::MAX)
     }
 }
 
-async fn load_data(conn: &mut Conn, rows: &Encoded) -> Result<()> {
+async fn load_data(conn: &mut Conn, rows: &Encoded, max_packet: usize) -> Result<()> {
     let data = rows.data.clone();
+    // Each chunk travels as one packet, which the server drops when it is
+    // larger than max_allowed_packet.
+    let chunk_bytes = (max_packet / 2).clamp(MIN_STREAM_CHUNK_BYTES, STREAM_CHUNK_BYTES);
     let chunks: Vec<std::io::Result<Bytes>> = (0..data.len())
-        .step_by(STREAM_CHUNK_BYTES)
-        .map(|start| Ok(data.slice(start..data.len().min(start + STREAM_CHUNK_BYTES))))
+        .step_by(chunk_bytes)
+        .map(|start| Ok(data.slice(start..data.len().min(start + chunk_bytes))))
         .collect();
     conn.set_infile_handler(async move { Ok(futures_util::stream::iter(chunks).boxed()) });
 
