@@ -941,3 +941,81 @@ fn least_privilege_grant_suffices() {
     let grants = common::query_on(&root, None, "SHOW GRANTS FOR 'mot_loader'@'127.0.0.1'");
     assert!(!format!("{grants:?}").contains("FILE"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "slow: mounts a 1 MiB tmpfs (root only) as the download folder"]
+async fn slow_disk_full_during_download() {
+    const CLIENT_ID: &str = "faults-client";
+    const CLIENT_SECRET: &str = "faults-secret-Hn3vR8";
+    const API_KEY: &str = "faults-api-key-Wz5kP1";
+
+    let files = tempfile::tempdir().unwrap();
+    let options = mot_fixtures::GenerateOptions {
+        vehicles: 6_000,
+        deltas: 0,
+        ..mot_fixtures::GenerateOptions::default()
+    };
+    let manifest = mot_fixtures::generate(files.path(), &options).unwrap();
+    let source = std::fs::read(&manifest.bulk.path).unwrap();
+    assert!(source.len() > 2 * MIB, "the bulk must not fit in 1 MiB");
+    let server = mot_standin::StandIn::builder()
+        .files_dir(files.path())
+        .credentials(CLIENT_ID, CLIENT_SECRET, API_KEY)
+        .start()
+        .await
+        .unwrap();
+    let disk = Tmpfs::mount(1);
+    let db = ServerDb::shared();
+    let sync = || {
+        let mut command = db.command(&["sync"]);
+        command
+            .env("DVLA_API_URL", server.base_url())
+            .env("DVLA_TOKEN_URL", server.token_url())
+            .env("DVLA_TENANT_ID", server.tenant_id())
+            .env("DVLA_CLIENT_ID", CLIENT_ID)
+            .env("DVLA_CLIENT_SECRET", CLIENT_SECRET)
+            .env("DVLA_API_KEY", API_KEY)
+            .env("DOWNLOAD_DIR", disk.path());
+        command
+    };
+
+    let mut command = sync();
+    let output = tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap();
+    let text = stderr(&output);
+    eprintln!("{text}");
+    assert_eq!(exit_code(&output), Some(1), "{text}");
+    let name = manifest.bulk.path.file_name().unwrap().to_str().unwrap();
+    assert!(text.contains(name), "the error names the file:\n{text}");
+    assert!(
+        text.contains("No space left on device"),
+        "the error says the disk is full:\n{text}"
+    );
+    assert!(
+        !disk.path().join(name).exists(),
+        "a partial download was put in place"
+    );
+    assert_eq!(db.count("vehicles"), 0);
+    assert_loaded_members_complete(&db);
+
+    // With space freed, the next run resumes the download and loads it.
+    disk.grow(64);
+    let mut command = sync();
+    let output = tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(exit_code(&output), Some(0), "{}", stderr(&output));
+    assert_eq!(std::fs::read(disk.path().join(name)).unwrap(), source);
+    let resumed = server.requests().iter().any(|request| {
+        request
+            .range
+            .as_deref()
+            .is_some_and(|r| !r.starts_with("bytes=0-"))
+    });
+    assert!(resumed, "the second run started the download over");
+    assert_eq!(db.count("vehicles"), manifest.after_bulk.vehicles);
+    assert_eq!(db.count("mot_tests"), manifest.after_bulk.mot_tests);
+    assert_eq!(db.count("defects"), manifest.after_bulk.defects);
+    assert_loaded_members_complete(&db);
+}

@@ -204,6 +204,8 @@ async fn sync_waits_for_running_sync() {
         db_user: String::new(),
         db_password: None,
         db_name: String::new(),
+        db_ssl_mode: None,
+        db_ssl_ca: None,
     };
     let store = args.connect(mot_store::LoadMethod::Auto, 1).await.unwrap();
     let lock = store.try_lock("sync").await.unwrap().expect("lock is free");
