@@ -1019,3 +1019,51 @@ async fn slow_disk_full_during_download() {
     assert_eq!(db.count("defects"), manifest.after_bulk.defects);
     assert_loaded_members_complete(&db);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lock_wait_timeout_retried() {
+    use mysql_async::prelude::Queryable;
+
+    let (_dir, server) = own_server(&["--innodb-lock-wait-timeout=1"]);
+    let db = ServerDb::new(&server.url(), "mot_hostile_");
+    let files = tempfile::tempdir().unwrap();
+    let options = mot_fixtures::GenerateOptions {
+        vehicles: 500,
+        deltas: 1,
+        ..mot_fixtures::GenerateOptions::default()
+    };
+    let manifest = mot_fixtures::generate(files.path(), &options).unwrap();
+    let output = db.mot(&["load", path(&manifest.bulk.path)]);
+    assert_eq!(exit_code(&output), Some(0), "{}", stderr(&output));
+
+    // Another session locks every vehicle row for three seconds, so the
+    // delta's writes time out after one second until it lets go.
+    let opts = mysql_async::Opts::from_url(&db.url()).unwrap();
+    let mut blocker = mysql_async::Conn::new(opts).await.unwrap();
+    blocker.query_drop("START TRANSACTION").await.unwrap();
+    blocker
+        .query_drop("SELECT id FROM vehicles FOR UPDATE")
+        .await
+        .unwrap();
+    let mut command = db.command(&["load", path(&manifest.deltas[0].path)]);
+    let delta = tokio::task::spawn_blocking(move || command.output().unwrap());
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    blocker.query_drop("COMMIT").await.unwrap();
+    blocker.disconnect().await.unwrap();
+
+    let output = delta.await.unwrap();
+    let text = stderr(&output);
+    assert_eq!(exit_code(&output), Some(0), "{text}");
+    assert!(
+        text.contains("Lock wait timeout"),
+        "no lock wait timeout was hit:\n{text}"
+    );
+    assert!(text.contains("retrying"), "{text}");
+    let expected = manifest.final_counts();
+    assert_eq!(db.count("vehicles"), expected.vehicles);
+    assert_eq!(db.count("mot_tests"), expected.mot_tests);
+    assert_eq!(db.count("defects"), expected.defects);
+    for (member, state, _, error) in states(&db) {
+        assert_eq!(state, "loaded", "{member}: {error}");
+    }
+}
