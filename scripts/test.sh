@@ -2,8 +2,10 @@
 # Runs the whole test suite on this machine: makes sure a local database
 # server is up (installing MariaDB when none answers), then checks
 # formatting and lints, and runs every test, benchmarks included in their
-# quick test mode. Tests create and drop their own databases on the server
-# named by MOT_TEST_DATABASE_URL (default mysql://root@127.0.0.1:3306).
+# quick test mode. Then it runs the fault suite with its slow cases, which
+# prints every case with its outcome, and the dependency audit. Tests
+# create and drop their own databases on the server named by
+# MOT_TEST_DATABASE_URL (default mysql://root@127.0.0.1:3306).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,3 +20,9 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test" >&2
 cargo test --workspace --all-targets --locked
 cargo test --workspace --doc --locked
+
+echo "== fault suite" >&2
+scripts/faults.sh --slow
+
+echo "== dependency audit" >&2
+scripts/audit.sh
