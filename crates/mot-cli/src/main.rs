@@ -4,6 +4,7 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
@@ -45,10 +46,15 @@ struct Cli {
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     quiet: bool,
 
-    /// Log progress every 10 s instead of drawing progress bars. Bars are
-    /// drawn only when stderr is a terminal.
+    /// Log progress lines instead of drawing progress bars. Bars are drawn
+    /// only when stderr is a terminal.
     #[arg(long, global = true)]
     no_progress: bool,
+
+    /// Seconds between two progress log lines of one file, when no bars
+    /// are drawn.
+    #[arg(long, env = "PROGRESS_INTERVAL", default_value_t = 10, global = true)]
+    progress_interval: u64,
 
     #[command(subcommand)]
     command: Command,
@@ -265,7 +271,7 @@ struct GenerateArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let bars = !cli.no_progress && !cli.quiet && std::io::stderr().is_terminal();
-    let reporter = Reporter::new(bars);
+    let reporter = Reporter::new(bars, Duration::from_secs(cli.progress_interval));
     init_logging(cli.verbose, cli.quiet, &reporter);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -12,9 +12,6 @@ use indicatif::{HumanBytes, MultiProgress, ProgressBar, ProgressDrawTarget, Prog
 
 use crate::decode::{LoadProgress, Progress};
 
-/// Minimum time between two progress log lines of one file or member.
-const LOG_INTERVAL: Duration = Duration::from_secs(10);
-
 /// How often a load bar or log line polls its member's byte counter.
 const POLL_INTERVAL: Duration = Duration::from_millis(250);
 
@@ -27,14 +24,16 @@ const BAR_TEMPLATE: &str =
 pub struct Reporter {
     /// The bars, or `None` to log progress instead.
     bars: Option<MultiProgress>,
+    /// Minimum time between two progress log lines of one file or member.
+    interval: Duration,
 }
 
 impl Reporter {
-    /// Draws bars on stderr when `bars` is true, and logs progress through
-    /// `tracing` at most every 10 s per file otherwise.
-    pub fn new(bars: bool) -> Self {
+    /// Draws bars on stderr when `bars` is true, and otherwise logs
+    /// progress through `tracing` at most once per `interval` per file.
+    pub fn new(bars: bool, interval: Duration) -> Self {
         let bars = bars.then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
-        Self { bars }
+        Self { bars, interval }
     }
 
     /// Prints one line to stderr above any bars.
@@ -53,7 +52,7 @@ impl Reporter {
         DownloadProgress {
             bar: self.add_bar(format!("download {name}"), size),
             name: name.to_owned(),
-            throttle: Throttle::new(),
+            throttle: Throttle::new(self.interval),
         }
     }
 
@@ -106,6 +105,7 @@ impl DownloadProgress {
                 total = %HumanBytes(total),
                 percent = format_args!("{:.1}", percent(done, total)),
                 rate = %format_args!("{}/s", HumanBytes(self.throttle.rate(done))),
+                eta = %self.throttle.eta(done, total),
                 "downloading"
             );
         }
@@ -137,7 +137,7 @@ impl LoadProgress for MemberProgress {
             member: member.to_owned(),
             bytes,
             file_bytes,
-            throttle: Throttle::new(),
+            throttle: Throttle::new(self.reporter.interval),
         };
         let (stop, stopped) = mpsc::channel();
         let spawned = std::thread::Builder::new()
@@ -188,33 +188,52 @@ impl Watcher {
                 total = %HumanBytes(self.bytes),
                 percent = format_args!("{:.1}", percent(read, self.bytes)),
                 rate = %format_args!("{}/s", HumanBytes(self.throttle.rate(read))),
+                eta = %self.throttle.eta(read, self.bytes),
                 "loading"
             );
         }
     }
 }
 
-/// Lets a log line through at most once per [`LOG_INTERVAL`].
+/// Lets a log line through at most once per interval.
 struct Throttle {
     started: Instant,
     last: Instant,
+    interval: Duration,
 }
 
 impl Throttle {
-    fn new() -> Self {
+    fn new(interval: Duration) -> Self {
         let now = Instant::now();
         Self {
             started: now,
             last: now,
+            interval,
         }
     }
 
     fn due(&mut self) -> bool {
-        if self.last.elapsed() < LOG_INTERVAL {
+        if self.last.elapsed() < self.interval {
             return false;
         }
         self.last = Instant::now();
         true
+    }
+
+    /// Time left at the average rate so far, as `1h02m03s`, or `unknown`
+    /// before any byte has arrived.
+    fn eta(&self, done: u64, total: u64) -> String {
+        let rate = self.rate(done);
+        if rate == 0 {
+            return "unknown".to_owned();
+        }
+        let seconds = total.saturating_sub(done) / rate;
+        format!(
+            "{}h{:02}m{:02}s",
+            seconds / 3600,
+            seconds / 60 % 60,
+            seconds % 60
+        )
     }
 
     /// Average bytes per second since the start. A resumed download counts
