@@ -203,3 +203,31 @@ fn doctor_reports_settings() {
         "{report}"
     );
 }
+
+#[test]
+fn huge_batch_size_splits_inserts() {
+    // 100,000 vehicles per batch would put over 65,535 placeholders in one
+    // INSERT of mot_tests rows; the loader must cut statements and batches
+    // whatever BATCH_SIZE says.
+    let dir = tempfile::tempdir().unwrap();
+    let options = GenerateOptions {
+        vehicles: 3_000,
+        deltas: 1,
+        ..GenerateOptions::default()
+    };
+    let manifest = generate(dir.path(), &options).unwrap();
+    let db = TestDb::new();
+
+    let output = db.mot(&[
+        "load",
+        "--load-method",
+        "insert",
+        "--batch-size",
+        "100000",
+        path(dir.path()),
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    // mot_tests has 14 columns, so its rows alone need many statements.
+    assert!(manifest.after_bulk.mot_tests * 14 > 3 * 65_535);
+    assert_eq!(counts(&db), manifest.final_counts());
+}
