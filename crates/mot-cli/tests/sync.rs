@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use common::{TestDb, server_url, stderr};
-use mot_fixtures::{Counts, GenerateOptions, Manifest, generate};
-use mot_standin::{Endpoint, FileFault, RunningStandIn, StandIn};
+use mot_fixtures::{ArchiveInfo, Counts, GenerateOptions, Manifest, generate};
+use mot_standin::{Endpoint, Fault, FileFault, ListingFault, RunningStandIn, StandIn};
 use mysql_async::prelude::Queryable;
 use tempfile::TempDir;
 
@@ -83,6 +83,56 @@ impl Fixture {
             .filter(|record| record.endpoint == Endpoint::File)
             .map(|record| record.path)
             .collect()
+    }
+
+    /// Returns the file name, `Range` header and response status of each
+    /// file request, in the order the stand-in served them.
+    fn file_log(&self) -> Vec<(String, Option<String>, u16)> {
+        self.server
+            .requests()
+            .into_iter()
+            .filter(|record| record.endpoint == Endpoint::File)
+            .map(|record| {
+                let name = record.path.rsplit('/').next().unwrap_or_default();
+                (name.to_owned(), record.range, record.status)
+            })
+            .collect()
+    }
+
+    fn statuses(&self, endpoint: Endpoint) -> Vec<u16> {
+        self.server
+            .requests()
+            .into_iter()
+            .filter(|record| record.endpoint == endpoint)
+            .map(|record| record.status)
+            .collect()
+    }
+
+    /// Asserts that the download folder contains exactly `archives`, each
+    /// byte-identical to its source, and nothing else (no `.part` file).
+    fn assert_downloaded<'a>(&self, archives: impl IntoIterator<Item = &'a ArchiveInfo>) {
+        let mut expected = Vec::new();
+        for archive in archives {
+            let downloaded = std::fs::read(self.downloads().join(&archive.file_name))
+                .unwrap_or_else(|error| panic!("{} not downloaded: {error}", archive.file_name));
+            let source = std::fs::read(&archive.path).unwrap();
+            assert_eq!(
+                downloaded.len(),
+                source.len(),
+                "size of {}",
+                archive.file_name
+            );
+            assert!(
+                downloaded == source,
+                "{} differs from its source",
+                archive.file_name
+            );
+            expected.push(archive.file_name.clone());
+        }
+        expected.sort();
+        let mut found = walk(&self.downloads());
+        found.sort();
+        assert_eq!(found, expected, "files in the download folder");
     }
 
     fn counts(&self) -> Counts {
@@ -244,15 +294,7 @@ async fn download_survives_drop_and_expiry() {
         &stderr(&output),
         "3 selected: 3 downloaded, 0 already on disk, 0 failed",
     );
-    for (archive, _) in manifest.archives() {
-        let downloaded = std::fs::read(fixture.downloads().join(&archive.file_name)).unwrap();
-        let source = std::fs::read(&archive.path).unwrap();
-        assert!(
-            downloaded == source,
-            "{} differs from its source",
-            archive.file_name
-        );
-    }
+    fixture.assert_downloaded(manifest.archives().map(|(archive, _)| archive));
     let ranges = fixture
         .server
         .requests()
@@ -273,6 +315,331 @@ async fn download_survives_drop_and_expiry() {
         "1 selected: 0 downloaded, 1 already on disk",
     );
     assert_eq!(fixture.file_requests().len(), requests);
+
+    // `mot sync` loads the files `mot download` left, without fetching them
+    // again.
+    let output = fixture.mot(&["sync"]).await;
+    assert_eq!(output.status.code(), Some(0));
+    assert_contains(
+        &stderr(&output),
+        "3 files listed, 0 downloaded, 3 loaded, 0 skipped, 0 failed",
+    );
+    assert_eq!(fixture.file_requests().len(), requests);
+    fixture.assert_downloaded(manifest.archives().map(|(archive, _)| archive));
+    assert_eq!(fixture.counts(), manifest.final_counts());
+    assert_eq!(fixture.states(), vec![vec![Some("loaded".to_owned())]]);
+}
+
+/// Vehicles in the generated bulk of the fault tests: few enough to keep
+/// each test short, and enough that the bulk archive (about 230 KB with the
+/// default seed) is larger than twice [`MID_BODY`].
+const FAULT_VEHICLES: u64 = 300;
+
+/// Body bytes of the bulk file that a broken response delivers before it
+/// breaks off, so the next request sends `Range: bytes=10000-`.
+const MID_BODY: u64 = 10_000;
+
+/// A `mot sync` that meets faults on its way to loading a bulk and two
+/// deltas.
+struct Recovery {
+    /// Bytes of the bulk file written by hand to its `.part` file before
+    /// the sync, as a killed earlier run leaves it.
+    partial: Option<u64>,
+    /// Faults, in the order the requests of their endpoints consume them.
+    /// The first file request is for the bulk file.
+    faults: Vec<Fault>,
+    /// Requested start offset (`Range: bytes=N-`, `None` for no `Range`)
+    /// and response status of each request for the bulk file.
+    bulk_requests: Vec<(Option<u64>, u16)>,
+    /// Response status of each listing request.
+    listings: Vec<u16>,
+    /// Token requests.
+    tokens: usize,
+}
+
+impl Recovery {
+    /// Builds a sync whose faults cost only extra file requests.
+    fn file(faults: Vec<Fault>, bulk_requests: Vec<(Option<u64>, u16)>) -> Recovery {
+        Recovery {
+            partial: None,
+            faults,
+            bulk_requests,
+            listings: vec![200],
+            tokens: 1,
+        }
+    }
+
+    /// Builds a sync whose faults cost only extra listing requests.
+    fn listing(faults: Vec<Fault>, listings: Vec<u16>) -> Recovery {
+        Recovery {
+            partial: None,
+            faults,
+            bulk_requests: vec![(None, 200)],
+            listings,
+            tokens: 1,
+        }
+    }
+}
+
+/// Runs `mot sync` through the faults of `recovery` and checks that it
+/// sent the expected requests, left every file byte-identical to its
+/// source and loaded all of them.
+async fn sync_recovers(recovery: Recovery) {
+    let (fixture, manifest) = Fixture::generated(&small(FAULT_VEHICLES, 2)).await;
+    assert!(
+        manifest.bulk.size_bytes > 2 * MID_BODY,
+        "bulk of {} bytes is too small for a fault in mid-body",
+        manifest.bulk.size_bytes
+    );
+    if let Some(bytes) = recovery.partial {
+        let source = std::fs::read(&manifest.bulk.path).unwrap();
+        let prefix = &source[..usize::try_from(bytes).unwrap()];
+        std::fs::create_dir_all(fixture.downloads()).unwrap();
+        let part = format!("{}.part", manifest.bulk.file_name);
+        std::fs::write(fixture.downloads().join(part), prefix).unwrap();
+    }
+    for fault in recovery.faults {
+        fixture.server.inject(fault);
+    }
+
+    let output = fixture.mot(&["sync"]).await;
+
+    assert_eq!(output.status.code(), Some(0));
+    assert_contains(
+        &stderr(&output),
+        "3 files listed, 3 downloaded, 3 loaded, 0 skipped, 0 failed",
+    );
+    let bulk = &manifest.bulk.file_name;
+    let mut expected: Vec<(String, Option<String>, u16)> = recovery
+        .bulk_requests
+        .iter()
+        .map(|(offset, status)| {
+            let range = offset.map(|offset| format!("bytes={offset}-"));
+            (bulk.clone(), range, *status)
+        })
+        .collect();
+    for delta in &manifest.deltas {
+        expected.push((delta.file_name.clone(), None, 200));
+    }
+    assert_eq!(fixture.file_log(), expected, "file requests");
+    assert_eq!(
+        fixture.statuses(Endpoint::Listing),
+        recovery.listings,
+        "listing requests"
+    );
+    assert_eq!(
+        fixture.server.request_count(Endpoint::Token),
+        recovery.tokens,
+        "token requests"
+    );
+    fixture.assert_downloaded(manifest.archives().map(|(archive, _)| archive));
+    assert_eq!(fixture.counts(), manifest.final_counts());
+    assert_eq!(fixture.states(), vec![vec![Some("loaded".to_owned())]]);
+}
+
+fn drop_mid_body() -> Fault {
+    FileFault::DropAfter { bytes: MID_BODY }.into()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_resumes_dropped_connection() {
+    sync_recovers(Recovery::file(
+        vec![drop_mid_body()],
+        vec![(None, 200), (Some(MID_BODY), 206)],
+    ))
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_resumes_truncated_body() {
+    sync_recovers(Recovery::file(
+        vec![FileFault::TruncatedBody { bytes: MID_BODY }.into()],
+        vec![(None, 200), (Some(MID_BODY), 206)],
+    ))
+    .await;
+}
+
+/// A 500 on the resumed request keeps the bytes already on disk.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_retries_file_server_error() {
+    sync_recovers(Recovery::file(
+        vec![drop_mid_body(), FileFault::ServerError.into()],
+        vec![(None, 200), (Some(MID_BODY), 500), (Some(MID_BODY), 206)],
+    ))
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_retries_slow_down_retry_after() {
+    let slow_down = FileFault::SlowDown {
+        retry_after: Some("1".to_owned()),
+    };
+    sync_recovers(Recovery::file(
+        vec![drop_mid_body(), slow_down.into()],
+        vec![(None, 200), (Some(MID_BODY), 503), (Some(MID_BODY), 206)],
+    ))
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_retries_slow_down_no_retry_after() {
+    let slow_down = FileFault::SlowDown { retry_after: None };
+    sync_recovers(Recovery::file(
+        vec![drop_mid_body(), slow_down.into()],
+        vec![(None, 200), (Some(MID_BODY), 503), (Some(MID_BODY), 206)],
+    ))
+    .await;
+}
+
+/// A 403 for an expired URL in mid-download makes the client list again and
+/// resume with the fresh URL from the bytes on disk.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_renews_expired_url() {
+    let mut recovery = Recovery::file(
+        vec![drop_mid_body(), FileFault::UrlExpired.into()],
+        vec![(None, 200), (Some(MID_BODY), 403), (Some(MID_BODY), 206)],
+    );
+    recovery.listings = vec![200, 200];
+    sync_recovers(recovery).await;
+}
+
+/// A `200` to a `Range` request carries the whole file, which replaces the
+/// bytes on disk.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_restarts_on_ignored_range() {
+    sync_recovers(Recovery::file(
+        vec![drop_mid_body(), FileFault::IgnoreRange.into()],
+        vec![(None, 200), (Some(MID_BODY), 200)],
+    ))
+    .await;
+}
+
+/// A `206` that starts one byte late is never appended: the client discards
+/// the partial file and starts over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_discards_wrong_content_range() {
+    sync_recovers(Recovery::file(
+        vec![drop_mid_body(), FileFault::WrongContentRange.into()],
+        vec![(None, 200), (Some(MID_BODY), 206), (None, 200)],
+    ))
+    .await;
+}
+
+/// A `.part` file left by a killed run is resumed, not downloaded again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_resumes_partial_file() {
+    let mut recovery = Recovery::file(Vec::new(), vec![(Some(MID_BODY), 206)]);
+    recovery.partial = Some(MID_BODY);
+    sync_recovers(recovery).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_retries_listing_server_error() {
+    sync_recovers(Recovery::listing(
+        vec![ListingFault::ServerError.into()],
+        vec![500, 200],
+    ))
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_retries_listing_429_retry_after() {
+    let too_many = ListingFault::TooManyRequests {
+        retry_after: Some("1".to_owned()),
+    };
+    sync_recovers(Recovery::listing(vec![too_many.into()], vec![429, 200])).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_retries_listing_429_no_retry_after() {
+    let too_many = ListingFault::TooManyRequests { retry_after: None };
+    sync_recovers(Recovery::listing(vec![too_many.into()], vec![429, 200])).await;
+}
+
+/// A 401 `MOTH-FB-02` (token expired) makes the client fetch one new token
+/// and list again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_refreshes_expired_token() {
+    let mut recovery = Recovery::listing(vec![ListingFault::TokenExpired.into()], vec![401, 200]);
+    recovery.tokens = 2;
+    sync_recovers(recovery).await;
+}
+
+/// Runs a sync whose listing gives the newest delta a `fileSize` that is
+/// `delta` bytes off, then one without the fault.
+async fn sync_rejects_listed_size(delta: i64) {
+    let staging = TempDir::new().unwrap();
+    let manifest = generate(staging.path(), &small(FAULT_VEHICLES, 2)).unwrap();
+    let fixture = Fixture::start(TempDir::new().unwrap()).await;
+    let serve = |archive: &ArchiveInfo| {
+        std::fs::copy(&archive.path, fixture.files.path().join(&archive.file_name)).unwrap();
+    };
+    serve(&manifest.bulk);
+    serve(&manifest.deltas[0]);
+    let output = fixture.mot(&["sync"]).await;
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(fixture.counts(), manifest.after_each_delta[0]);
+
+    // The fault changes the size of every listed file, but the bulk and the
+    // first delta are loaded already, so only the newest delta is fetched.
+    let newest = &manifest.deltas[1];
+    serve(newest);
+    fixture.server.inject(ListingFault::SizeMismatch { delta });
+    let before = fixture.file_log().len();
+    let output = fixture.mot(&["sync"]).await;
+
+    assert_eq!(output.status.code(), Some(1));
+    let text = stderr(&output);
+    assert_contains(
+        &text,
+        &format!("FAILED {}: download failed", newest.file_name),
+    );
+    let listed = newest.size_bytes.checked_add_signed(delta).unwrap();
+    assert_contains(
+        &text,
+        &format!(
+            "has {listed} bytes but the download server sends {} bytes",
+            newest.size_bytes
+        ),
+    );
+    assert_contains(
+        &text,
+        "3 files listed, 0 downloaded, 0 loaded, 2 skipped, 1 failed",
+    );
+    assert_eq!(
+        fixture.file_log()[before..],
+        [(newest.file_name.clone(), None, 200)],
+        "file requests"
+    );
+    fixture.assert_downloaded([&manifest.bulk, &manifest.deltas[0]]);
+    assert_eq!(fixture.counts(), manifest.after_each_delta[0]);
+    assert_eq!(fixture.states(), vec![vec![Some("loaded".to_owned())]]);
+    let archives = fixture
+        .db
+        .query("SELECT DISTINCT archive FROM import_log ORDER BY archive");
+    let loaded = [&manifest.bulk.file_name, &manifest.deltas[0].file_name]
+        .map(|name| vec![Some(name.clone())]);
+    assert_eq!(archives, loaded, "archives in import_log");
+
+    let output = fixture.mot(&["sync"]).await;
+    assert_eq!(output.status.code(), Some(0));
+    assert_contains(
+        &stderr(&output),
+        "3 files listed, 1 downloaded, 1 loaded, 2 skipped, 0 failed",
+    );
+    fixture.assert_downloaded(manifest.archives().map(|(archive, _)| archive));
+    assert_eq!(fixture.counts(), manifest.final_counts());
+    assert_eq!(fixture.states(), vec![vec![Some("loaded".to_owned())]]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_rejects_listed_size_too_large() {
+    sync_rejects_listed_size(1).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_rejects_listed_size_too_small() {
+    sync_rejects_listed_size(-1).await;
 }
 
 /// The stand-in lists the names in its files folder, and a file name cannot

@@ -303,12 +303,16 @@ async fn next_chunk(mut body: BodyStream) -> Option<(std::io::Result<Bytes>, Bod
 
     if body.to_send == 0 {
         body.finished = true;
-        if body.early_end != Some(EarlyEnd::Drop) {
+        // A body without an early end is complete.
+        let early_end = body.early_end?;
+        // Give the server time to flush the bytes already sent, so the client
+        // receives all of them before the connection ends. Without this wait,
+        // hyper 1.13 closed a truncated body's connection before writing its
+        // last chunk, so a client received 8,192 of 10,000 bytes.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if early_end == EarlyEnd::Close {
             return None;
         }
-        // Give the server time to flush the bytes already sent, so the client
-        // receives them before the reset.
-        tokio::time::sleep(Duration::from_millis(50)).await;
         let error = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "fault: drop");
         return Some((Err(error), body));
     }
