@@ -6,7 +6,7 @@
 //!
 //! `MOT_FUZZ_CASES` sets the cases per property (default 256). The long run
 //! documented in SECURITY.md is
-//! `MOT_FUZZ_CASES=200000 cargo test --release -p mot-parse --test fuzz`.
+//! `MOT_FUZZ_CASES=143000 cargo test --release -p mot-parse --test fuzz`, 1,001,000 inputs.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
