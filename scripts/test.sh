@@ -3,7 +3,9 @@
 # server is up (installing MariaDB when none answers), then checks
 # formatting and lints, and runs every test, benchmarks included in their
 # quick test mode. Then it runs the fault suite with its slow cases, which
-# prints every case with its outcome, and the dependency audit. Tests
+# prints every case with its outcome, and the dependency audit. Last, it
+# builds the benchmarks and runs benches/run.sh --quick, which prints the
+# speed and memory figures and fails only when a load is incomplete. Tests
 # create and drop their own databases on the server named by
 # MOT_TEST_DATABASE_URL (default mysql://root@127.0.0.1:3306).
 set -euo pipefail
@@ -26,3 +28,7 @@ scripts/faults.sh --slow
 
 echo "== dependency audit" >&2
 scripts/audit.sh
+
+echo "== benchmarks (quick mode)" >&2
+cargo bench --workspace --locked --no-run
+benches/run.sh --quick
