@@ -477,12 +477,9 @@ async fn run_load(db: &DbArgs, args: LoadArgs, reporter: &Reporter) -> Result<u8
     };
     let started = std::time::Instant::now();
     let report = load::load(&store, &args.paths, &options).await?;
+    // No table totals here: counting billions of rows takes minutes, and
+    // `mot status` prints them on request.
     print_summary(&report, started.elapsed());
-    let counts = store.table_counts().await?;
-    eprintln!(
-        "database now holds {} vehicles, {} mot_tests, {} defects",
-        counts.vehicles, counts.mot_tests, counts.defects
-    );
     Ok(if report.succeeded() {
         EXIT_OK
     } else {
