@@ -331,45 +331,45 @@ fn check_vehicle(vehicle: &Vehicle<'_>) -> Result<(), Unstorable> {
 
 /// Checks that a test and its defects fit their columns.
 pub(crate) fn check_test(index: usize, test: &MotTest<'_>) -> Result<(), Unstorable> {
-    let field = |name: &str| format!("motTests[{index}].{name}");
+    let field = |name| Field::Test(index, name);
     if let Some(TestNumber::Text(text)) = &test.mot_test_number {
-        check_chars(&field("motTestNumber"), Some(text), width::CODE)?;
+        check_chars(field("motTestNumber"), Some(text), width::CODE)?;
     }
-    check_millis(&field("completedDate"), test.completed_date)?;
+    check_millis(field("completedDate"), test.completed_date)?;
     check_chars(
-        &field("testResult"),
+        field("testResult"),
         test.test_result.as_ref().map(|r| r.as_str()),
         width::CODE,
     )?;
     check_chars(
-        &field("odometerUnit"),
+        field("odometerUnit"),
         test.odometer_unit.as_ref().map(|u| u.as_str()),
         width::CODE,
     )?;
     let kind = test.odometer_result_type.as_ref().map(|t| t.as_str());
-    check_chars(&field("odometerResultType"), kind, width::CODE)?;
+    check_chars(field("odometerResultType"), kind, width::CODE)?;
     check_chars(
-        &field("dataSource"),
+        field("dataSource"),
         test.data_source.as_ref().map(|s| s.as_str()),
         width::CODE,
     )?;
     let plate = test.registration_at_time_of_test.as_deref();
-    check_chars(&field("regMarkTimeOfTest"), plate, width::REGISTRATION)?;
-    check_chars(&field("location"), test.location.as_deref(), width::NAME)?;
+    check_chars(field("regMarkTimeOfTest"), plate, width::REGISTRATION)?;
+    check_chars(field("location"), test.location.as_deref(), width::NAME)?;
 
     let defects = test.defects.as_deref().unwrap_or_default();
     if defects.len() > width::INDEX {
-        return Err(too_many(&field("defects"), defects.len()));
+        return Err(too_many(&field("defects").to_string(), defects.len()));
     }
     for (number, defect) in defects.iter().enumerate() {
-        let defect_field = |name: &str| format!("motTests[{index}].defects[{number}].{name}");
+        let defect_field = |name| Field::Defect(index, number, name);
         let kind = defect.defect_type.as_ref().map(|t| t.as_str());
-        check_chars(&defect_field("type"), kind, width::CODE)?;
+        check_chars(defect_field("type"), kind, width::CODE)?;
         if let Some(text) = &defect.text
             && text.len() > width::TEXT_BYTES
         {
             return Err(Unstorable {
-                field: defect_field("text"),
+                field: defect_field("text").to_string(),
                 problem: format!(
                     "is {} bytes, longer than the {} bytes the column holds",
                     text.len(),
@@ -381,7 +381,11 @@ pub(crate) fn check_test(index: usize, test: &MotTest<'_>) -> Result<(), Unstora
     Ok(())
 }
 
-fn check_chars(field: &str, value: Option<&str>, max: usize) -> Result<(), Unstorable> {
+fn check_chars(
+    field: impl Into<Field<'static>>,
+    value: Option<&str>,
+    max: usize,
+) -> Result<(), Unstorable> {
     let Some(value) = value else { return Ok(()) };
     // A string of at most `max` bytes has at most `max` characters.
     if value.len() <= max {
@@ -392,20 +396,53 @@ fn check_chars(field: &str, value: Option<&str>, max: usize) -> Result<(), Unsto
         return Ok(());
     }
     Err(Unstorable {
-        field: field.to_owned(),
+        field: field.into().to_string(),
         problem: format!("is {chars} characters, longer than the {max} the column holds"),
     })
 }
 
-fn check_millis(field: &str, value: Option<chrono::NaiveDateTime>) -> Result<(), Unstorable> {
+fn check_millis(
+    field: impl Into<Field<'static>>,
+    value: Option<chrono::NaiveDateTime>,
+) -> Result<(), Unstorable> {
     use chrono::Timelike;
     match value {
         Some(time) if time.nanosecond() % 1_000_000 != 0 => Err(Unstorable {
-            field: field.to_owned(),
+            field: field.into().to_string(),
             problem: "has a fraction finer than milliseconds, which the column does not hold"
                 .to_owned(),
         }),
         _ => Ok(()),
+    }
+}
+
+/// Path of a checked field in the input line, formatted only when a check
+/// fails, because building it for every test and defect costs real time.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Field<'a> {
+    /// A vehicle field such as `make`.
+    Vehicle(&'a str),
+    /// A field of the test at an index, such as `motTests[3].location`.
+    Test(usize, &'a str),
+    /// A field of a defect of a test, such as `motTests[3].defects[0].text`.
+    Defect(usize, usize, &'a str),
+}
+
+impl<'a> From<&'a str> for Field<'a> {
+    fn from(name: &'a str) -> Self {
+        Field::Vehicle(name)
+    }
+}
+
+impl std::fmt::Display for Field<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Field::Vehicle(name) => f.write_str(name),
+            Field::Test(test, name) => write!(f, "motTests[{test}].{name}"),
+            Field::Defect(test, defect, name) => {
+                write!(f, "motTests[{test}].defects[{defect}].{name}")
+            }
+        }
     }
 }
 
