@@ -29,6 +29,10 @@ use crate::secret::redact_url;
 /// Write buffer size of the `.part` file.
 const WRITE_BUFFER: usize = 1 << 20;
 
+/// Bytes written between two background flushes of the `.part` file to
+/// disk, so that the fsync before the rename has little left to write.
+const FLUSH_EVERY: u64 = 32 << 20;
+
 /// URL renewals in a row without new bytes before the 403 is final.
 const MAX_RENEWALS_WITHOUT_PROGRESS: u32 = 2;
 
@@ -82,8 +86,11 @@ impl Client {
             high_water: 0,
             failures: 0,
             renewals: 0,
+            unflushed: 0,
+            flushing: None,
         };
         transfer.run(&mut progress).await?;
+        transfer.wait_for_flush().await?;
 
         finish(&transfer.part, &target, file.file_size).await?;
         tracing::debug!(file = %transfer.name, bytes = file.file_size, "download complete");
@@ -107,6 +114,10 @@ struct Transfer<'a> {
     failures: u32,
     /// URL renewals in a row without progress.
     renewals: u32,
+    /// Bytes written since the last background flush started.
+    unflushed: u64,
+    /// The background flush to disk in progress, if any.
+    flushing: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 impl Transfer<'_> {
@@ -390,6 +401,10 @@ impl Transfer<'_> {
             position = end;
             self.high_water = self.high_water.max(position);
             progress(position, self.size);
+            self.unflushed += chunk.len() as u64;
+            if self.unflushed >= FLUSH_EVERY {
+                self.start_flush(writer).await?;
+            }
         }
 
         self.flush(writer).await?;
@@ -401,6 +416,44 @@ impl Transfer<'_> {
             });
         }
         Ok(())
+    }
+
+    /// Starts writing the file's data to disk on a blocking thread while
+    /// the download goes on, unless the previous flush is still running.
+    async fn start_flush(&mut self, writer: &mut BufWriter<File>) -> Result<(), Error> {
+        if self
+            .flushing
+            .as_ref()
+            .is_some_and(|task| !task.is_finished())
+        {
+            return Ok(());
+        }
+        // A write error found by this flush is reported only to this file
+        // description, so it must be checked here rather than left to the
+        // final fsync.
+        self.wait_for_flush().await?;
+        self.flush(writer).await?;
+        let file = writer
+            .get_ref()
+            .try_clone()
+            .await
+            .map_err(|source| Error::io("open", &self.part, source))?
+            .into_std()
+            .await;
+        self.flushing = Some(tokio::task::spawn_blocking(move || file.sync_data()));
+        self.unflushed = 0;
+        Ok(())
+    }
+
+    /// Waits for the background flush, if any, and returns its error.
+    async fn wait_for_flush(&mut self) -> Result<(), Error> {
+        let Some(task) = self.flushing.take() else {
+            return Ok(());
+        };
+        let result = task
+            .await
+            .unwrap_or_else(|join| Err(std::io::Error::other(join.to_string())));
+        result.map_err(|source| Error::io("fsync", &self.part, source))
     }
 
     async fn flush(&self, writer: &mut BufWriter<File>) -> Result<(), Error> {

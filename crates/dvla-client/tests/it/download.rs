@@ -484,3 +484,29 @@ async fn empty_file_downloads() {
     assert_eq!(std::fs::metadata(&path).unwrap().len(), 0);
     assert_eq!(fixture.downloaded_names(), [name]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_file_flushed_while_downloading() {
+    // Over 32 MiB, so the part file is flushed to disk in the background
+    // at least twice, once after a resume.
+    const LARGE: usize = 80 << 20;
+    let fixture = Fixture::start_with(|builder| builder.chunk_size(256 << 10)).await;
+    crate::common::write_file(fixture.files.path(), BULK, LARGE, 9);
+    let client = fixture.client();
+    let file = bulk(&client).await;
+    fixture
+        .server
+        .inject(FileFault::DropAfter { bytes: 40 << 20 });
+
+    client
+        .download(&file, fixture.out.path(), |_, _| {})
+        .await
+        .unwrap();
+
+    assert_same_bytes(&fixture, BULK);
+    let requests = fixture.file_requests();
+    assert_eq!(requests.len(), 2);
+    let resumed_at = range_start(&requests[1]).expect("second request has a Range");
+    assert!(resumed_at > 32 << 20, "{resumed_at}");
+    assert!(resumed_at <= 40 << 20, "{resumed_at}");
+}
