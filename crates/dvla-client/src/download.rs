@@ -31,7 +31,7 @@ const WRITE_BUFFER: usize = 1 << 20;
 
 /// Bytes written between two background flushes of the `.part` file to
 /// disk, so that the fsync before the rename has little left to write.
-const FLUSH_EVERY: u64 = 32 << 20;
+const FLUSH_EVERY: u64 = 8 << 20;
 
 /// URL renewals in a row without new bytes before the 403 is final.
 const MAX_RENEWALS_WITHOUT_PROGRESS: u32 = 2;

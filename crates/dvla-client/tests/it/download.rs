@@ -487,8 +487,8 @@ async fn empty_file_downloads() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn large_file_flushed_while_downloading() {
-    // Over 32 MiB, so the part file is flushed to disk in the background
-    // at least twice, once after a resume.
+    // Large enough that the part file is flushed to disk in the background
+    // many times, before and after a resume.
     const LARGE: usize = 80 << 20;
     let fixture = Fixture::start_with(|builder| builder.chunk_size(256 << 10)).await;
     crate::common::write_file(fixture.files.path(), BULK, LARGE, 9);
