@@ -35,7 +35,32 @@ pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     if files.is_empty() {
         bail!("no input files found in {}", describe(paths));
     }
-    Ok(files)
+    unique(files)
+}
+
+/// Drops repeats of a file given twice, and fails when two different files
+/// share a name, because import tracking knows files by name.
+fn unique(files: Vec<PathBuf>) -> Result<Vec<PathBuf>> {
+    let mut seen: std::collections::HashMap<String, PathBuf> = std::collections::HashMap::new();
+    let mut kept = Vec::with_capacity(files.len());
+    for path in files {
+        let real = std::fs::canonicalize(&path)
+            .with_context(|| format!("cannot read {}; check the path exists", path.display()))?;
+        let name = file_name(&path);
+        match seen.get(&name) {
+            Some(earlier) if *earlier == real => {}
+            Some(earlier) => bail!(
+                "{} and {} are different files with the same name {name}; load them in separate runs",
+                earlier.display(),
+                real.display()
+            ),
+            None => {
+                seen.insert(name, real);
+                kept.push(path);
+            }
+        }
+    }
+    Ok(kept)
 }
 
 fn describe(paths: &[PathBuf]) -> String {

@@ -340,7 +340,13 @@ async fn check_bulk_conflicts(store: &Store, work: &[Work], options: &LoadOption
         .collect();
     if let Some(other) = active
         .iter()
-        .find(|r| r.kind == Kind::Bulk && r.archive != new_bulk && !r.member.is_empty())
+        // Rows only registered hold no data: a refused load leaves them.
+        .find(|r| {
+            r.kind == Kind::Bulk
+                && r.archive != new_bulk
+                && !r.member.is_empty()
+                && r.state != State::Downloaded
+        })
     {
         bail!(
             "the database holds bulk {}; loading bulk {new_bulk} replaces all vehicle data, so pass --replace to do that",
@@ -597,15 +603,18 @@ async fn drive<B>(
         match message {
             Message::Batch(batch) => {
                 rejects += rejects_in(&batch) as u64;
+                // The batch is written first, so that its rejected lines
+                // are stored for the operator to read.
+                write(load, batch).await?;
                 if let Some(limit) = options.max_rejects
                     && rejects > limit
                 {
                     let error = anyhow::anyhow!(
-                        "{rejects} lines rejected, more than --max-rejects {limit}; see import_rejects for the lines"
+                        "{rejects} lines rejected, more than --max-rejects {limit}; `mot rejects --archive {}` lists them",
+                        load.record().archive
                     );
                     return Err(Failure::new("too-many-rejects", error));
                 }
-                write(load, batch).await?;
             }
             Message::Failed(error) => {
                 let kind = if error.is_corrupt_input() {
@@ -615,7 +624,18 @@ async fn drive<B>(
                 };
                 return Err(Failure::new(kind, error));
             }
-            Message::Done(lines) => return Ok(lines),
+            Message::Done(lines) => {
+                let counts = load.counts();
+                if rejects > 0 && counts.vehicles == 0 && counts.vehicles_deleted == 0 {
+                    let error = anyhow::anyhow!(
+                        "all {rejects} lines were rejected, so this is not MOT History data; \
+                         `mot rejects --archive {}` gives the reasons",
+                        load.record().archive
+                    );
+                    return Err(Failure::new("no-records", error));
+                }
+                return Ok(lines);
+            }
         }
     }
     Err(Failure::new(

@@ -285,8 +285,12 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli, reporter)) {
         Ok(code) => ExitCode::from(code),
+        Err(error) if is_broken_pipe(&error) => {
+            // The reader of stdout went away, as `mot status | head` does.
+            ExitCode::SUCCESS
+        }
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", describe_error(&error));
             // An API that cannot be reached is a failed run, worth retrying
             // later; rejected credentials are a configuration error.
             if mot_cli::api::is_remote_failure(&error) {
@@ -367,6 +371,9 @@ async fn run(cli: Cli, reporter: Reporter) -> Result<u8> {
 
 async fn run_retry(db: &DbArgs, args: RetryArgs) -> Result<u8> {
     let store = db.connect(LoadMethod::Auto, 4).await?;
+    let Some(_lock) = run_lock(&store, db).await? else {
+        return Ok(EXIT_FAILED);
+    };
     store.migrate().await?;
     let options = LoadOptions {
         limits: BatchLimits {
@@ -461,6 +468,9 @@ async fn run_load(db: &DbArgs, args: LoadArgs, reporter: &Reporter) -> Result<u8
     let store = db
         .connect(args.load_method.into(), usize::from(args.jobs) + 2)
         .await?;
+    let Some(_lock) = run_lock(&store, db).await? else {
+        return Ok(EXIT_FAILED);
+    };
     store.migrate().await?;
     let options = LoadOptions {
         limits: BatchLimits {
@@ -537,4 +547,40 @@ fn run_generate(args: GenerateArgs) -> Result<u8> {
         println!("{manifest}");
     }
     Ok(EXIT_OK)
+}
+
+/// Takes the database-wide lock that `mot sync` also takes, so that no two
+/// runs write one database at once. Prints why and returns `None` when
+/// another run holds it.
+async fn run_lock(store: &mot_store::Store, db: &DbArgs) -> Result<Option<mot_store::RunLock>> {
+    let lock = store.try_lock("sync").await?;
+    if lock.is_none() {
+        eprintln!(
+            "another mot sync, load or retry is running against {}; try again when it finishes",
+            db.describe()
+        );
+    }
+    Ok(lock)
+}
+
+/// Formats an error with its causes, leaving out each cause whose text the
+/// message already contains, since many errors repeat their source.
+fn describe_error(error: &anyhow::Error) -> String {
+    let mut text = error.to_string();
+    for cause in error.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

@@ -52,7 +52,14 @@ pub async fn retry(
     options: &LoadOptions,
 ) -> Result<RetryReport> {
     let mut report = RetryReport::default();
-    if !failed_dir.is_dir() || inputs::expand(&[failed_dir.to_path_buf()]).is_err() {
+    if !failed_dir.is_dir() {
+        tracing::info!(
+            folder = %failed_dir.display(),
+            "the failed folder does not exist, so no file has failed there; check FAILED_DIR"
+        );
+        return Ok(report);
+    }
+    if inputs::expand(&[failed_dir.to_path_buf()]).is_err() {
         return Ok(report);
     }
     let files = inputs::expand(&[failed_dir.to_path_buf()])?;

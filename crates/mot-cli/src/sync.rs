@@ -107,7 +107,7 @@ pub async fn run(
         // The same name as `Store::try_lock` builds: mot_<purpose>_<database>.
         let name = format!("mot_sync_{}", store.database_name().await?);
         reporter.println(&format!(
-            "another mot sync is running against {database} (lock {name}); try again when it finishes"
+            "another mot sync, load or retry is running against {database} (lock {name}); try again when it finishes"
         ));
         return Ok(false);
     };
@@ -253,7 +253,11 @@ impl Loader<'_> {
                 let counts = report.summary.counts;
                 let outcome = match first_problem(&report) {
                     None => FileOutcome::Loaded(counts),
-                    Some(problem) => FileOutcome::Failed(problem),
+                    Some(problem) => FileOutcome::Failed(format!(
+                        "{problem}; if the file is damaged, delete {} and the next mot sync \
+                         downloads it again",
+                        path.display()
+                    )),
                 };
                 (outcome, counts)
             }

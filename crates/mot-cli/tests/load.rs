@@ -104,6 +104,8 @@ fn bad_lines_become_rejects() {
     );
     let failed = strict.query("SELECT COUNT(*) FROM import_log WHERE state = 'failed' AND error_kind = 'too-many-rejects'");
     assert_ne!(failed[0][0].as_deref(), Some("0"));
+    // The lines that went over the limit are stored, as the message says.
+    assert_ne!(strict.count("import_rejects"), 0);
 }
 
 #[test]
@@ -168,6 +170,15 @@ fn second_bulk_needs_replace() {
     );
     assert_eq!(db.count("vehicles"), 300);
 
+    // The refused bulk was only registered, so the next refusal still
+    // names the bulk that holds the data.
+    let notes = dir.path().join("notes.ndjson");
+    std::fs::write(&notes, format!("{}\n", r#"{"registration":"X1"}"#)).unwrap();
+    let refused = db.mot(&["load", path(&notes)]);
+    assert_eq!(refused.status.code(), Some(2));
+    let holds = format!("holds bulk {}", first.bulk.file_name);
+    assert!(stderr(&refused).contains(&holds), "{}", stderr(&refused));
+
     let replaced = db.mot(&["load", "--replace", path(&second.bulk.path)]);
     assert_eq!(replaced.status.code(), Some(0), "{}", stderr(&replaced));
     assert_eq!(counts(&db), second.after_bulk);
@@ -230,4 +241,86 @@ fn huge_batch_size_splits_inserts() {
     // mot_tests has 14 columns, so its rows alone need many statements.
     assert!(manifest.after_bulk.mot_tests * 14 > 3 * 65_535);
     assert_eq!(counts(&db), manifest.final_counts());
+}
+
+#[test]
+fn file_of_only_rejects_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, "hello, this is not JSON\nnor is this\n").unwrap();
+    let db = TestDb::new();
+
+    let output = db.mot(&["load", path(&notes)]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("not MOT History data"),
+        "{}",
+        stderr(&output)
+    );
+    let rows = db.query("SELECT state, error_kind FROM import_log");
+    assert_eq!(
+        rows,
+        vec![vec![
+            Some("failed".to_owned()),
+            Some("no-records".to_owned())
+        ]]
+    );
+    assert_eq!(db.count("import_rejects"), 2);
+}
+
+#[test]
+fn same_file_twice_loads_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = GenerateOptions {
+        vehicles: 300,
+        deltas: 1,
+        ..GenerateOptions::default()
+    };
+    let manifest = generate(dir.path(), &options).unwrap();
+    let db = TestDb::new();
+    let bulk = path(&manifest.bulk.path);
+    let delta = path(&manifest.deltas[0].path);
+
+    let output = db.mot(&["load", bulk, delta, bulk, delta]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stderr(&output).contains("2 files:"), "{}", stderr(&output));
+    assert_eq!(counts(&db), manifest.final_counts());
+}
+
+#[test]
+fn load_waits_for_running_sync() {
+    use mysql_async::prelude::Queryable;
+
+    let db = TestDb::new();
+    assert_eq!(db.mot(&["migrate"]).status.code(), Some(0));
+    let url = format!("{}/{}", common::server_url(), db.name);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut holder = runtime.block_on(async {
+        let opts = mysql_async::Opts::from_url(&url).unwrap();
+        let mut conn = mysql_async::Conn::new(opts).await.unwrap();
+        let name = format!("mot_sync_{}", db.name);
+        let got: Option<i64> = conn
+            .exec_first("SELECT GET_LOCK(?, 0)", (name,))
+            .await
+            .unwrap();
+        assert_eq!(got, Some(1));
+        conn
+    });
+    let examples = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/examples.ndjson"
+    );
+
+    let output = db.mot(&["load", examples]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("another mot sync, load or retry is running"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(db.count("vehicles"), 0);
+
+    runtime.block_on(async { holder.query_drop("DO RELEASE_ALL_LOCKS()").await.unwrap() });
+    let output = db.mot(&["load", examples]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
 }

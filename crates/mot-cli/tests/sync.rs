@@ -263,7 +263,7 @@ async fn sync_waits_for_running_sync() {
     let output = fixture.mot(&["sync"]).await;
     assert_eq!(output.status.code(), Some(1));
     let text = stderr(&output);
-    assert_contains(&text, "another mot sync is running against");
+    assert_contains(&text, "another mot sync, load or retry is running against");
     assert_contains(&text, &format!("(lock mot_sync_{})", fixture.db.name));
     assert_contains(&text, "try again when it finishes");
     assert_eq!(fixture.server.request_count(Endpoint::Listing), 0);
