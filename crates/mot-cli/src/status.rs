@@ -44,6 +44,8 @@ struct Progress {
     members_loading: usize,
     /// Seconds left at the rate of the running load, when one runs.
     eta_seconds: Option<u64>,
+    /// Whether a `mot load`, `retry` or `sync` holds the run lock now.
+    run_active: bool,
 }
 
 /// Sums progress over the members that still count (not superseded), and
@@ -94,6 +96,7 @@ fn progress(records: &[ImportRecord], now: chrono::NaiveDateTime) -> Progress {
         bytes_done,
         members_loading: loading.len(),
         eta_seconds,
+        run_active: false,
     }
 }
 
@@ -150,7 +153,15 @@ pub async fn print(
             mot_tests,
             defects,
         },
-        progress: progress(&records, chrono::Utc::now().naive_utc()),
+        progress: {
+            let mut progress = progress(&records, chrono::Utc::now().naive_utc());
+            // Members left `loading` by a killed run have no rate to go by.
+            progress.run_active = store.lock_in_use("sync").await?;
+            if !progress.run_active {
+                progress.eta_seconds = None;
+            }
+            progress
+        },
         members: records.iter().map(member_status).collect(),
     };
     if json {
@@ -190,6 +201,13 @@ fn print_table(report: &Report<'_>, records: &[ImportRecord], out: &mut impl Wri
             "progress: {:.1}% of {} MB{eta}",
             percent,
             progress.bytes_total / 1_000_000
+        )?;
+    }
+    if progress.members_loading > 0 && !progress.run_active {
+        writeln!(
+            out,
+            "no mot run is active, so the members shown as loading were interrupted; \
+             run the same mot load or mot sync again to finish them"
         )?;
     }
     if report.members.is_empty() {

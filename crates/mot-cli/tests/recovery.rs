@@ -182,3 +182,34 @@ fn dropped_connections_mid_load() {
     }
     assert_eq!(db.dump_ranked(), expected);
 }
+
+#[test]
+fn status_tells_interrupted_from_running() {
+    let (dir, _manifest) = generated(20_000, 0);
+    let db = TestDb::new();
+    let loading = || {
+        let rows = db.query("SELECT COUNT(*) FROM import_log WHERE state = 'loading'");
+        rows.first().and_then(|r| r[0].clone()).unwrap_or_default() != "0"
+    };
+
+    assert_eq!(db.mot(&["migrate"]).status.code(), Some(0));
+    let mut child = db.spawn(&["load", path(dir.path())]);
+    let started = Instant::now();
+    while !loading() && started.elapsed() < Duration::from_secs(30) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let running = db.mot(&["status", "--json"]);
+    let _ = child.kill();
+    child.wait().unwrap();
+    assert!(loading(), "no member was loading when the load was killed");
+
+    let json: serde_json::Value = serde_json::from_slice(&running.stdout).unwrap();
+    assert_eq!(json["progress"]["run_active"], true);
+    let output = db.mot(&["status"]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("no mot run is active"), "{text}");
+    assert!(!text.contains("left"), "{text}");
+    let json = db.mot(&["status", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(json["progress"]["run_active"], false);
+}

@@ -25,6 +25,22 @@ pub struct RunLock {
 }
 
 impl Store {
+    /// Tells whether any session holds the lock `mot_<purpose>_<database>`,
+    /// that is, whether a run is active.
+    ///
+    /// # Errors
+    ///
+    /// Fails on a database error.
+    pub async fn lock_in_use(&self, purpose: &str) -> Result<bool> {
+        let name = format!("mot_{purpose}_{}", self.database_name().await?);
+        let mut conn = self.conn().await?;
+        let holder: Option<Option<u64>> = conn
+            .exec_first("SELECT IS_USED_LOCK(?)", (&name,))
+            .await
+            .map_err(|e| Error::database(format_args!("checking lock {name}"), e))?;
+        Ok(holder.flatten().is_some())
+    }
+
     /// Takes the lock `mot_<purpose>_<database>` without waiting. Returns
     /// `None` when another session holds it.
     ///
