@@ -247,7 +247,7 @@ struct GenerateArgs {
     #[arg(long, default_value_t = 10_000)]
     vehicles: u64,
 
-    /// Delta archives, dated one day apart from the bulk's date.
+    /// Delta archives, dated one day apart starting on the bulk's date.
     #[arg(long, default_value_t = 3)]
     deltas: usize,
 
