@@ -975,14 +975,8 @@ async fn slow_disk_full_during_download() {
     let db = ServerDb::shared();
     let sync = || {
         let mut command = db.command(&["sync"]);
-        command
-            .env("DVLA_API_URL", server.base_url())
-            .env("DVLA_TOKEN_URL", server.token_url())
-            .env("DVLA_TENANT_ID", server.tenant_id())
-            .env("DVLA_CLIENT_ID", CLIENT_ID)
-            .env("DVLA_CLIENT_SECRET", CLIENT_SECRET)
-            .env("DVLA_API_KEY", API_KEY)
-            .env("DOWNLOAD_DIR", disk.path());
+        common::use_standin(&mut command, &server, (CLIENT_ID, CLIENT_SECRET, API_KEY));
+        command.env("DOWNLOAD_DIR", disk.path());
         command
     };
 

@@ -75,14 +75,9 @@ async fn download_logs_progress_lines() {
         .unwrap();
     let downloads = tempfile::tempdir().unwrap();
     let mut command = Command::new(env!("CARGO_BIN_EXE_mot"));
+    common::use_standin(&mut command, &server, (CLIENT_ID, CLIENT_SECRET, API_KEY));
     command
         .args(["download", "--progress-interval", "0"])
-        .env("DVLA_API_URL", server.base_url())
-        .env("DVLA_TOKEN_URL", server.token_url())
-        .env("DVLA_TENANT_ID", server.tenant_id())
-        .env("DVLA_CLIENT_ID", CLIENT_ID)
-        .env("DVLA_CLIENT_SECRET", CLIENT_SECRET)
-        .env("DVLA_API_KEY", API_KEY)
         .env("DOWNLOAD_DIR", downloads.path())
         .env_remove("RUST_LOG");
     let output: Output = tokio::task::spawn_blocking(move || command.output().unwrap())

@@ -57,15 +57,14 @@ impl Fixture {
     /// environment, as a cron job would set them.
     fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_mot"));
+        common::use_standin(
+            &mut command,
+            &self.server,
+            (CLIENT_ID, CLIENT_SECRET, API_KEY),
+        );
         command
             .args(args)
             .env("DATABASE_URL", format!("{}/{}", server_url(), self.db.name))
-            .env("DVLA_API_URL", self.server.base_url())
-            .env("DVLA_TOKEN_URL", self.server.token_url())
-            .env("DVLA_TENANT_ID", self.server.tenant_id())
-            .env("DVLA_CLIENT_ID", CLIENT_ID)
-            .env("DVLA_CLIENT_SECRET", CLIENT_SECRET)
-            .env("DVLA_API_KEY", API_KEY)
             .env("DOWNLOAD_DIR", self.downloads())
             .env("FAILED_DIR", self.work.path().join("failed"))
             .env_remove("RUST_LOG");

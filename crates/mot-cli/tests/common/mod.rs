@@ -58,28 +58,7 @@ impl TestDb {
     }
 
     pub fn query(&self, sql: &str) -> Vec<Vec<Option<String>>> {
-        let opts = OptsBuilder::from_opts(Opts::from_url(&server_url()).unwrap())
-            .db_name(Some(self.name.clone()));
-        let sql = sql.to_owned();
-        run(async move {
-            let mut conn = mysql_async::Conn::new(opts).await.unwrap();
-            let rows: Vec<mysql_async::Row> = conn.query(sql).await.unwrap();
-            conn.disconnect().await.unwrap();
-            rows.into_iter()
-                .map(|row| {
-                    row.unwrap()
-                        .into_iter()
-                        .map(|value| match value {
-                            mysql_async::Value::NULL => None,
-                            mysql_async::Value::Bytes(bytes) => {
-                                Some(String::from_utf8_lossy(&bytes).into_owned())
-                            }
-                            other => Some(other.as_sql(true)),
-                        })
-                        .collect()
-                })
-                .collect()
-        })
+        query_on(&server_url(), Some(&self.name), sql)
     }
 
     pub fn count(&self, table: &str) -> u64 {
@@ -90,14 +69,9 @@ impl TestDb {
             .unwrap()
     }
 
-    /// Every data row in key order, for comparing whole databases.
+    /// Returns every data row in key order, for comparing whole databases.
     pub fn dump(&self) -> Vec<Vec<Option<String>>> {
-        let mut rows = self.query("SELECT * FROM vehicles ORDER BY id");
-        rows.extend(self.query("SELECT * FROM mot_tests ORDER BY vehicle_id, test_index"));
-        rows.extend(
-            self.query("SELECT * FROM defects ORDER BY vehicle_id, test_index, defect_index"),
-        );
-        rows
+        dump_with(|sql| self.query(sql))
     }
 }
 
@@ -205,6 +179,34 @@ pub fn stderr(output: &Output) -> String {
 
 pub fn path(path: &Path) -> &str {
     path.to_str().unwrap()
+}
+
+/// Returns every data row of the three tables in key order, read with `query`.
+fn dump_with(query: impl Fn(&str) -> Vec<Vec<Option<String>>>) -> Vec<Vec<Option<String>>> {
+    let mut rows = query("SELECT * FROM vehicles ORDER BY id");
+    rows.extend(query(
+        "SELECT * FROM mot_tests ORDER BY vehicle_id, test_index",
+    ));
+    rows.extend(query(
+        "SELECT * FROM defects ORDER BY vehicle_id, test_index, defect_index",
+    ));
+    rows
+}
+
+/// Points a `mot` command at a running API stand-in, with the client id,
+/// client secret and API key it accepts.
+pub fn use_standin(
+    command: &mut Command,
+    server: &mot_standin::RunningStandIn,
+    (client_id, client_secret, api_key): (&str, &str, &str),
+) {
+    command
+        .env("DVLA_API_URL", server.base_url())
+        .env("DVLA_TOKEN_URL", server.token_url())
+        .env("DVLA_TENANT_ID", server.tenant_id())
+        .env("DVLA_CLIENT_ID", client_id)
+        .env("DVLA_CLIENT_SECRET", client_secret)
+        .env("DVLA_API_KEY", api_key);
 }
 
 /// Prefix of the databases that fault tests create on a shared server.
@@ -318,14 +320,9 @@ impl ServerDb {
             .unwrap()
     }
 
-    /// Every data row in key order, for comparing whole databases.
+    /// Returns every data row in key order, for comparing whole databases.
     pub fn dump(&self) -> Vec<Vec<Option<String>>> {
-        let mut rows = self.query("SELECT * FROM vehicles ORDER BY id");
-        rows.extend(self.query("SELECT * FROM mot_tests ORDER BY vehicle_id, test_index"));
-        rows.extend(
-            self.query("SELECT * FROM defects ORDER BY vehicle_id, test_index, defect_index"),
-        );
-        rows
+        dump_with(|sql| self.query(sql))
     }
 }
 
