@@ -10,7 +10,7 @@ use indicatif::HumanBytes;
 
 use crate::progress::Reporter;
 
-/// Which listed files to fetch.
+/// Selection of the listed files to fetch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Selection {
     /// The newest bulk file.
@@ -19,19 +19,19 @@ pub struct Selection {
     pub deltas: bool,
 }
 
-/// What happened to one listed file.
+/// Result of fetching one listed file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fetched {
     /// Transferred in this run, at least in part, and now complete.
     Downloaded(PathBuf),
     /// Already complete on disk, so nothing was transferred.
     OnDisk(PathBuf),
-    /// Not downloaded; the message says why.
+    /// Not downloaded, with the error message.
     Failed(String),
 }
 
 impl Fetched {
-    /// The complete local file, unless the download failed.
+    /// Returns the complete local file, unless the download failed.
     pub fn path(&self) -> Option<&Path> {
         match self {
             Fetched::Downloaded(path) | Fetched::OnDisk(path) => Some(path),
@@ -169,7 +169,7 @@ pub async fn download(
     Ok(report)
 }
 
-/// Fetches the listing, with an error that says what failed.
+/// Fetches the listing, with an error that names what failed.
 ///
 /// # Errors
 ///

@@ -39,7 +39,7 @@ pub fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
 }
 
 /// Drops repeats of a file given twice, and fails when two different files
-/// share a name, because import tracking knows files by name.
+/// share a name, because import tracking identifies files by name.
 fn unique(files: Vec<PathBuf>) -> Result<Vec<PathBuf>> {
     let mut seen: std::collections::HashMap<String, PathBuf> = std::collections::HashMap::new();
     let mut kept = Vec::with_capacity(files.len());

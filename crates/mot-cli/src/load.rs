@@ -340,7 +340,9 @@ async fn check_bulk_conflicts(store: &Store, work: &[Work], options: &LoadOption
         .collect();
     if let Some(other) = active
         .iter()
-        // Rows only registered hold no data: a refused load leaves them.
+        // Rows only registered have no data in the tables.
+        // NOTE: a load rejected here leaves its rows registered, and
+        // `mot status` counts them as waiting.
         .find(|r| {
             r.kind == Kind::Bulk
                 && r.archive != new_bulk

@@ -550,8 +550,8 @@ fn run_generate(args: GenerateArgs) -> Result<u8> {
 }
 
 /// Takes the database-wide lock that `mot sync` also takes, so that no two
-/// runs write one database at once. Prints why and returns `None` when
-/// another run holds it.
+/// runs write one database at once. Prints a message and returns `None`
+/// when another run has it.
 async fn run_lock(store: &mot_store::Store, db: &DbArgs) -> Result<Option<mot_store::RunLock>> {
     let lock = store.try_lock("sync").await?;
     if lock.is_none() {

@@ -18,8 +18,8 @@ const POLL_INTERVAL: Duration = Duration::from_millis(250);
 const BAR_TEMPLATE: &str =
     "{msg:40!} [{bar:30}] {bytes:>10}/{total_bytes:<10} {binary_bytes_per_sec:>12} ETA {eta}";
 
-/// Where progress and per-file lines go. Cloning is cheap, and clones draw
-/// into the same set of bars.
+/// Destination of progress and per-file lines. Cloning is cheap, and clones
+/// draw into the same set of bars.
 #[derive(Clone)]
 pub struct Reporter {
     /// The bars, or `None` to log progress instead.

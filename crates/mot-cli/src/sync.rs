@@ -28,14 +28,14 @@ pub struct SyncOptions {
     pub load: LoadOptions,
 }
 
-/// What happened to one listed file.
+/// Result of one listed file in a sync.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileOutcome {
     /// Loaded in this run, with the rows written.
     Loaded(RowCounts),
-    /// Not needed; the reason says why.
+    /// Not needed, for the given reason.
     Skipped(String),
-    /// The download or the load failed; the message says why.
+    /// The download or the load failed, with the error message.
     Failed(String),
     /// Not loaded because an earlier file failed and deltas apply in order.
     NotLoaded(String),
@@ -89,8 +89,8 @@ impl SyncReport {
 /// prints one line per file and a closing report. Returns whether every
 /// needed file was loaded.
 ///
-/// Takes the database-wide `sync` lock first. When another sync holds it,
-/// prints so and returns `false` at once.
+/// Takes the database-wide `sync` lock first. When another run has it,
+/// prints a message and returns `false` at once.
 ///
 /// # Errors
 ///
@@ -207,7 +207,7 @@ struct Loader<'a> {
     store: &'a Store,
     options: &'a SyncOptions,
     reporter: &'a Reporter,
-    /// Why later files wait, once a file has failed.
+    /// Reason that later files wait, once a file has failed.
     blocked: Option<String>,
 }
 

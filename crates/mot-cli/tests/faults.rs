@@ -96,8 +96,8 @@ fn states(db: &ServerDb) -> Vec<(String, String, String, String)> {
         .collect()
 }
 
-/// Checks that every bulk member marked `loaded` holds exactly the
-/// vehicles it reports written.
+/// Checks that every bulk member marked `loaded` has exactly the vehicles
+/// it reports written.
 fn assert_loaded_members_complete(db: &ServerDb) {
     let rows = db.query(
         "SELECT l.member, l.vehicles_written, (SELECT COUNT(*) FROM vehicles v \

@@ -104,7 +104,7 @@ fn bad_lines_become_rejects() {
     );
     let failed = strict.query("SELECT COUNT(*) FROM import_log WHERE state = 'failed' AND error_kind = 'too-many-rejects'");
     assert_ne!(failed[0][0].as_deref(), Some("0"));
-    // The lines that went over the limit are stored, as the message says.
+    // The lines that went over the limit are stored, as the message states.
     assert_ne!(strict.count("import_rejects"), 0);
 }
 
@@ -170,8 +170,8 @@ fn second_bulk_needs_replace() {
     );
     assert_eq!(db.count("vehicles"), 300);
 
-    // The refused bulk was only registered, so the next refusal still
-    // names the bulk that holds the data.
+    // The rejected bulk was only registered, so the next rejection still
+    // names the bulk whose data is loaded.
     let notes = dir.path().join("notes.ndjson");
     std::fs::write(&notes, format!("{}\n", r#"{"registration":"X1"}"#)).unwrap();
     let refused = db.mot(&["load", path(&notes)]);
@@ -219,7 +219,7 @@ fn doctor_reports_settings() {
 fn huge_batch_size_splits_inserts() {
     // 100,000 vehicles per batch would put over 65,535 placeholders in one
     // INSERT of mot_tests rows; the loader must cut statements and batches
-    // whatever BATCH_SIZE says.
+    // whatever BATCH_SIZE is.
     let dir = tempfile::tempdir().unwrap();
     let options = GenerateOptions {
         vehicles: 3_000,

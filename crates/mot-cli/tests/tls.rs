@@ -110,7 +110,7 @@ impl TlsServer {
         self.certs.path().join("ca.pem").display().to_string()
     }
 
-    /// A `mot ARGS` command connecting as `tls_only` through `url`, or
+    /// Builds a `mot ARGS` command connecting as `tls_only` through `url`, or
     /// through the plain URL of the database `mot_tls` when `None`.
     fn command(&self, args: &[&str], url: Option<&str>) -> Command {
         let plain = format!(

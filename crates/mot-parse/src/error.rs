@@ -68,7 +68,7 @@ pub enum Error {
         path: PathBuf,
     },
 
-    /// A zip archive holds no file entries. No published archive is empty,
+    /// A zip archive contains no file entries. No published archive is empty,
     /// so the download or the export behind it failed.
     #[error("{archive} is a zip archive with no members; download it again")]
     NoMembers {

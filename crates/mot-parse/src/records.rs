@@ -163,8 +163,8 @@ impl Records {
             if info.number == 1 && self.line.starts_with(UTF8_BOM) {
                 self.line.drain(..UTF8_BOM.len());
             }
-            // Only the start of an over-long line is kept, so it cannot be
-            // told blank: it is rejected below whatever it starts with.
+            // Only the start of an over-long line is kept, so whether it is
+            // blank is unknown. It is rejected below, whatever it starts with.
             if info.too_long || !self.line.iter().all(u8::is_ascii_whitespace) {
                 break info;
             }

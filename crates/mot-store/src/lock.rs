@@ -42,7 +42,7 @@ impl Store {
     }
 
     /// Takes the lock `mot_<purpose>_<database>` without waiting. Returns
-    /// `None` when another session holds it.
+    /// `None` when another session has it.
     ///
     /// # Errors
     ///

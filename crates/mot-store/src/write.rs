@@ -61,7 +61,7 @@ impl Store {
         insert(conn, rows, max_packet).await
     }
 
-    /// The server's `max_allowed_packet` in bytes.
+    /// Returns the server's `max_allowed_packet` in bytes.
     pub(crate) fn max_packet(&self) -> usize {
         usize::try_from(self.server.max_allowed_packet).unwrap_or(usize::MAX)
     }

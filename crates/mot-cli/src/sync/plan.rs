@@ -1,5 +1,5 @@
-//! Deciding what a sync fetches and loads, from the listing and from what
-//! `import_log` says the database holds.
+//! Deciding what a sync fetches and loads, from the listing and from the archives
+//! `import_log` records as loaded.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -38,7 +38,7 @@ pub(crate) struct HeldBulk {
     pub(crate) complete: bool,
 }
 
-/// What the database holds, by archive file name.
+/// Archives whose rows are in the database, by file name.
 #[derive(Debug, Default)]
 pub(crate) struct Holdings {
     pub(crate) bulk: Option<HeldBulk>,
@@ -137,7 +137,7 @@ pub(crate) struct Skip {
     pub(crate) reason: String,
 }
 
-/// What a sync does: the steps in load order and the files it skips.
+/// Plan of a sync: the steps in load order and the files it skips.
 #[derive(Debug, Default)]
 pub(crate) struct Plan {
     pub(crate) steps: Vec<Step>,

@@ -273,7 +273,7 @@ impl ServerDb {
         Self::new(&server_url(), HOSTILE_PREFIX)
     }
 
-    /// A database of a given name on `server`, dropped with the value.
+    /// Returns a database of a given name on `server`, dropped with the value.
     pub fn named(server: String, name: &str) -> Self {
         Self {
             server,
@@ -297,7 +297,7 @@ impl ServerDb {
         output
     }
 
-    /// A `mot` command with this database selected, to run or spawn.
+    /// Builds a `mot` command with this database selected, to run or spawn.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_mot"));
         command
